@@ -1,0 +1,350 @@
+import keras
+import tensorflow as tf
+from keras import ops
+from keras.src.saving import serialization_lib
+
+from unit_tf.models import losses
+from unit_tf.networks import CoupledNetwork, get_preset, resolve_specs
+
+_DOMAINS = ("a", "b")
+
+
+@keras.saving.register_keras_serializable(package="unit_tf")
+class UNIT(keras.Model):
+    """UNIT: coupled VAE-GANs with a shared latent space (Liu et al., NIPS 2017).
+
+    Two encoders E_a, E_b whose last layers are shared, two generators G_a,
+    G_b whose first layers are shared, and two discriminators D_a, D_b. Images
+    are floats in [-1, 1], NHWC. `fit()` trains on `(x_a, x_b)` batches, or
+    `(x_a, x_b, labels_a)` for domain adaptation (class head on D_a).
+
+    Args:
+        preset: a preset name (see `unit_tf.networks.PRESETS`), a `Preset`,
+            or its dict.
+        overrides: preset fields to change, e.g. `{"shared_encoder": 2}`.
+        share_weights: False gives the no-weight-sharing ablation
+            (CycleGAN-like): every "shared" layer is duplicated per domain.
+        cycle_consistency: None keeps the preset's; False drops the cycle
+            terms (the arXiv v1 model).
+        discriminators: False drops D_a and D_b (the coupled-VAE ablation).
+        seed: seed of the latent noise.
+
+    Examples:
+        >>> model = UNIT("tiny")
+        >>> model.compile()
+        >>> model.fit(dataset_of_pairs, epochs=1)
+        >>> y = model.translate_a2b(x)
+
+    Reference:
+        Liu, Breuel, Kautz. Unsupervised Image-to-Image Translation Networks.
+        NIPS 2017 (arXiv:1703.00848).
+    """
+
+    def __init__(self, preset="tiny", overrides=None, share_weights=True,
+                 cycle_consistency=None, discriminators=True, seed=None, **kwargs):
+        kwargs.setdefault("name", "unit")
+        super().__init__(**kwargs)
+        p = get_preset(preset, **(overrides or {}))
+        self.preset = p
+        self.share_weights = share_weights
+        self.cycle_consistency = (p.cycle_consistency if cycle_consistency is None
+                                  else cycle_consistency)
+        self.use_discriminators = discriminators
+        self.seed = seed
+        self.loss_weights = dict(p.loss_weights)
+        common = dict(share=share_weights, leaky_slope=p.leaky_slope)
+
+        self.encoder = CoupledNetwork(
+            resolve_specs(p.encoder, p), p.shared_encoder, "end",
+            spatial_context=p.spatial_context, latent_form=p.latent_form, seed=seed,
+            name="encoder", **common)
+        self.generator = CoupledNetwork(
+            resolve_specs(p.generator, p), p.shared_generator, "start",
+            out_channels=(p.channels_a, p.channels_b), name="generator", **common)
+        self.discriminators = []
+        self.class_head_a = self.class_head_b = None
+        if discriminators:
+            d_specs = resolve_specs(p.discriminator, p, norm_override=False)
+            self.discriminators = [
+                CoupledNetwork(d_specs, p.shared_discriminator, "end",
+                               spatial_context=p.spatial_context,
+                               name="discriminator" if p.discriminator_scales == 1
+                               else f"discriminator_scale{s}", **common)
+                for s in range(p.discriminator_scales)]
+            if p.num_classes:
+                if share_weights:
+                    self.class_head_a = keras.layers.Dense(p.num_classes, name="shared_class_head")
+                    self.class_head_b = self.class_head_a
+                else:
+                    self.class_head_a = keras.layers.Dense(p.num_classes, name="class_head_a")
+                    self.class_head_b = keras.layers.Dense(p.num_classes, name="class_head_b")
+            self.downsample = keras.layers.AveragePooling2D(3, 2, padding="same",
+                                                            name="downsample")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names()}
+        self.build()
+
+    # ---- configuration --------------------------------------------------------
+    def loss_names(self):
+        """Names of the tracked losses under the current switches."""
+        names = []
+        if self.use_discriminators:
+            names += ["d_loss", "d_gan"]
+            if self.preset.num_classes:
+                names.append("d_class")
+            if self.loss_weights["feature_matching"]:
+                names.append("d_feature_matching")
+        names += ["g_loss", "kl", "recon"]
+        if self.use_discriminators:
+            names.append("g_gan")
+        if self.cycle_consistency:
+            names += ["kl_cycle", "cycle"]
+        return names
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable,
+                "preset": self.preset.to_dict(), "share_weights": self.share_weights,
+                "cycle_consistency": self.cycle_consistency,
+                "discriminators": self.use_discriminators, "seed": self.seed}
+
+    def build(self, input_shape=None):
+        """Creates every weight by running each network once on zeros."""
+        if self.built:
+            return
+        p = self.preset
+        size = p.image_size if p.fixed_size else 2 * p.size_divisor
+        for domain, channels in zip(_DOMAINS, (p.channels_a, p.channels_b)):
+            x = ops.zeros((1, size, size, channels))
+            self.decode(self.encode(x, domain)["z"], domain)
+            if self.use_discriminators:
+                self.discriminate(x, domain)
+                if p.num_classes:
+                    self.classify(x, domain)
+        self.built = True
+
+    @property
+    def generator_variables(self):
+        """Trainable variables of E_a, E_b, G_a, G_b (shared ones once)."""
+        return self.encoder.trainable_variables + self.generator.trainable_variables
+
+    @property
+    def discriminator_variables(self):
+        """Trainable variables of D_a, D_b and the class head (shared ones once)."""
+        variables = [v for d in self.discriminators for v in d.trainable_variables]
+        heads = {id(h): h for h in (self.class_head_a, self.class_head_b) if h is not None}
+        return variables + [v for h in heads.values() for v in h.trainable_variables]
+
+    # ---- the networks ---------------------------------------------------------
+    def check_images(self, x, domain):
+        """Raises ValueError if `x` cannot be fed to domain `domain`'s networks."""
+        p = self.preset
+        channels = p.channels_a if domain == "a" else p.channels_b
+        shape = tuple(x.shape)
+        if len(shape) != 4:
+            raise ValueError(f"domain {domain.upper()} expects a batch of images "
+                             f"[batch, height, width, {channels}], got shape {shape}.")
+        if shape[-1] is not None and shape[-1] != channels:
+            raise ValueError(
+                f"domain {domain.upper()} of preset {p.name!r} takes {channels}-channel "
+                f"images, got {shape[-1]} channels; convert the images or set "
+                f"channels_{domain}={shape[-1]} in the preset overrides.")
+        for dim, label in ((shape[1], "height"), (shape[2], "width")):
+            if dim is None:
+                continue
+            if p.fixed_size and dim != p.image_size:
+                raise ValueError(
+                    f"preset {p.name!r} takes only {p.image_size}x{p.image_size} images "
+                    f"(a 'valid' layer pins the size); got {label} {dim}. Resize or pad "
+                    f"the input to {p.image_size}.")
+            if dim % p.size_divisor:
+                raise ValueError(
+                    f"preset {p.name!r} needs height and width divisible by "
+                    f"{p.size_divisor}; got {label} {dim}. Pad or resize to "
+                    f"{-(-dim // p.size_divisor) * p.size_divisor}.")
+
+    def encode(self, x, domain, training=False):
+        """q(z|x) of `domain`: a dict with "z", "mu" (and "var" in the full form)."""
+        self.check_images(x, domain)
+        return self.encoder(x, domain=domain, training=training)
+
+    def decode(self, z, domain, training=False):
+        """G_domain(z), as float32 images in [-1, 1]."""
+        return ops.cast(self.generator(z, domain=domain, training=training), "float32")
+
+    def decode_both(self, z, training=False):
+        """(G_a(z), G_b(z)) with the shared generator layers run once."""
+        a, b = self.generator.call_both(z, training=training)
+        return ops.cast(a, "float32"), ops.cast(b, "float32")
+
+    def discriminate(self, x, domain, training=False):
+        """D_domain at every scale: a list of (logits, features)."""
+        outputs = []
+        for scale, d in enumerate(self.discriminators):
+            if scale:
+                x = self.downsample(x)
+            outputs.append(d(x, domain=domain, training=training, return_features=True))
+        return outputs
+
+    def classify(self, x, domain, training=False):
+        """Class logits from D_domain's trunk (domain adaptation presets)."""
+        if self.class_head_a is None:
+            raise ValueError(f"preset {self.preset.name!r} has no class head "
+                             "(num_classes=0); use an adaptation preset such as 'lenet'.")
+        _, features = self.discriminate(x, domain, training)[0]
+        head = self.class_head_a if domain == "a" else self.class_head_b
+        return ops.cast(head(ops.reshape(features, (ops.shape(features)[0], -1))), "float32")
+
+    def translate_a2b(self, x):
+        """Deterministic translation A -> B: G_b(mu of E_a(x)). Floats in [-1, 1]."""
+        return self.decode(self.encode(x, "a")["mu"], "b")
+
+    def translate_b2a(self, x):
+        """Deterministic translation B -> A: G_a(mu of E_b(x)). Floats in [-1, 1]."""
+        return self.decode(self.encode(x, "b")["mu"], "a")
+
+    def call(self, inputs, training=False):
+        """The four streams of NIPS Fig. 1 on a pair `(x_a, x_b)`.
+
+        Returns (images, codes): images "aa", "bb" (reconstruction), "ab",
+        "ba" (translation) and, with cycle consistency, "aba", "bab"; codes
+        are the latent dicts of "a", "b" (and "ab", "ba").
+        """
+        x_a, x_b = inputs
+        codes = {"a": self.encode(x_a, "a", training), "b": self.encode(x_b, "b", training)}
+        images = {}
+        images["aa"], images["ab"] = self.decode_both(codes["a"]["z"], training)
+        images["ba"], images["bb"] = self.decode_both(codes["b"]["z"], training)
+        if self.cycle_consistency:
+            codes["ab"] = self.encode(images["ab"], "b", training)
+            codes["ba"] = self.encode(images["ba"], "a", training)
+            images["aba"] = self.decode(codes["ab"]["z"], "a", training)
+            images["bab"] = self.decode(codes["ba"]["z"], "b", training)
+        return images, codes
+
+    # ---- the objective --------------------------------------------------------
+    def discriminator_losses(self, x_a, x_b, images, labels_a=None, training=True):
+        """D's terms on real images and stopped-gradient translations."""
+        kind = self.preset.gan_loss
+        fake_a = ops.stop_gradient(images["ba"])
+        fake_b = ops.stop_gradient(images["ab"])
+        real_a = self.discriminate(x_a, "a", training)
+        real_b = self.discriminate(x_b, "b", training)
+        out = {"d_gan": sum(
+            losses.gan_discriminator(r[0], f[0], kind)
+            for real, fake in ((real_a, self.discriminate(fake_a, "a", training)),
+                               (real_b, self.discriminate(fake_b, "b", training)))
+            for r, f in zip(real, fake))}
+        if "d_class" in self.trackers and labels_a is not None:
+            out["d_class"] = losses.classification(
+                labels_a, self.classify(x_a, "a", training))
+        if "d_feature_matching" in self.trackers:
+            # Corresponding pairs decoded from one code: (G_a(z_a), G_b(z_a)) and
+            # (G_a(z_b), G_b(z_b)) should look alike to D_a and D_b's top layers.
+            out["d_feature_matching"] = sum(
+                losses.feature_matching(
+                    self.discriminate(ops.stop_gradient(images[u]), "a", training)[0][1],
+                    self.discriminate(ops.stop_gradient(images[v]), "b", training)[0][1])
+                for u, v in (("aa", "ab"), ("ba", "bb")))
+        return out
+
+    def generator_losses(self, x_a, x_b, images, codes, training=True):
+        """E/G terms of NIPS Eq. 2-7 by name (unweighted)."""
+        likelihood = losses.LIKELIHOODS[self.preset.likelihood]
+        kl = losses.kl_divergence
+        out = {
+            "kl": kl(codes["a"]) + kl(codes["b"]),
+            "recon": likelihood(images["aa"], x_a) + likelihood(images["bb"], x_b),
+        }
+        if self.use_discriminators:
+            kind = self.preset.gan_loss
+            out["g_gan"] = sum(
+                losses.gan_generator(logits, kind)
+                for fake, domain in ((images["ba"], "a"), (images["ab"], "b"))
+                for logits, _ in self.discriminate(fake, domain, training))
+        if self.cycle_consistency:
+            # Eq. 7: KL of the input's code and of the translation's code.
+            out["kl_cycle"] = (kl(codes["a"]) + kl(codes["ab"])
+                               + kl(codes["b"]) + kl(codes["ba"]))
+            out["cycle"] = likelihood(images["aba"], x_a) + likelihood(images["bab"], x_b)
+        return out
+
+    _WEIGHT_OF = {"d_gan": "gan", "g_gan": "gan", "kl": "kl", "recon": "recon",
+                  "kl_cycle": "kl_cycle", "cycle": "cycle", "d_class": "classification",
+                  "d_feature_matching": "feature_matching"}
+
+    def weighted_total(self, named_losses):
+        """Sum of the named losses weighted by the paper's lambdas."""
+        return sum(self.loss_weights[self._WEIGHT_OF[name]] * value
+                   for name, value in named_losses.items())
+
+    # ---- training -------------------------------------------------------------
+    def compile(self, g_optimizer=None, d_optimizer=None, jit_compile=False, **kwargs):
+        """Adam(lr of the preset, 0.5, 0.999) for E/G and for D unless given."""
+        lr = self.preset.learning_rate
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(lr, 0.5, 0.999, name="g_adam")
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(lr, 0.5, 0.999, name="d_adam")
+        super().compile(optimizer=self.g_optimizer, jit_compile=jit_compile, **kwargs)
+        self._compile_config = serialization_lib.SerializableDict(
+            g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
+            jit_compile=jit_compile, **kwargs)
+
+    def compile_from_config(self, config):
+        config = serialization_lib.deserialize_keras_object(config)
+        self.compile(**config)
+        self.g_optimizer.build(self.generator_variables)
+        if self.discriminator_variables:
+            self.d_optimizer.build(self.discriminator_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    @staticmethod
+    def unpack(data):
+        """(x_a, x_b, labels_a or None) from a batch."""
+        if isinstance(data, (tuple, list)) and len(data) in (2, 3):
+            return data[0], data[1], data[2] if len(data) == 3 else None
+        raise ValueError("UNIT trains on (x_a, x_b) or (x_a, x_b, labels_a) batches; "
+                         f"got {type(data).__name__} of length "
+                         f"{len(data) if hasattr(data, '__len__') else '?'}.")
+
+    def train_step(self, data):
+        x_a, x_b, labels_a = self.unpack(data)
+        with tf.GradientTape() as tape:
+            # One E/G forward pass serves both steps: the D step sees its
+            # translations with stopped gradients, the E/G step the same ones.
+            images, codes = self((x_a, x_b), training=True)
+            named = {}
+            if self.use_discriminators:
+                with tape.stop_recording():
+                    named.update(self.discriminator_step(x_a, x_b, images, labels_a))
+            g_losses = self.generator_losses(x_a, x_b, images, codes)
+            g_loss = self.weighted_total(g_losses)
+        variables = self.generator_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, variables), variables))
+        named.update(g_losses, g_loss=g_loss)
+        return self.update_trackers(named)
+
+    def discriminator_step(self, x_a, x_b, images, labels_a=None):
+        """One D update with E/G fixed; returns D's named losses."""
+        with tf.GradientTape() as tape:
+            d_losses = self.discriminator_losses(x_a, x_b, images, labels_a)
+            d_loss = self.weighted_total(d_losses)
+        variables = self.discriminator_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
+        return {**d_losses, "d_loss": d_loss}
+
+    def test_step(self, data):
+        x_a, x_b, labels_a = self.unpack(data)
+        images, codes = self((x_a, x_b), training=False)
+        named = {}
+        if self.use_discriminators:
+            d_losses = self.discriminator_losses(x_a, x_b, images, labels_a, training=False)
+            named.update(d_losses, d_loss=self.weighted_total(d_losses))
+        g_losses = self.generator_losses(x_a, x_b, images, codes, training=False)
+        named.update(g_losses, g_loss=self.weighted_total(g_losses))
+        return self.update_trackers(named)
+
+    def update_trackers(self, named):
+        for name, value in named.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}

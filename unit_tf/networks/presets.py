@@ -1,0 +1,252 @@
+"""Architecture presets: the paper's appendix tables as data.
+
+Every preset is a `Preset` of plain values. Widths are written as in the
+tables (`table_width` is the table's base width); a preset's `width` scales
+every layer except logit heads and image outputs. The number of shared
+layers counts layers with weights: the last `shared_encoder` encoder layers,
+the first `shared_generator` generator layers and the last
+`shared_discriminator` discriminator layers are one set of weights used by
+both domains.
+"""
+
+import dataclasses
+
+from unit_tf.layers.norms import NORMS
+from unit_tf.networks.specs import (conv, dconv, dense, dropout, flatten, has_weights,
+                                    latent, maxpool, res)
+
+# The paper's loss weights (NIPS 2017 Sec. 4): lambda0 GAN, lambda1 KL,
+# lambda2 reconstruction, lambda3 cycle KL, lambda4 cycle reconstruction.
+NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.0,
+                         feature_matching=0.0, classification=0.0)
+# arXiv v1 App. C (domain adaptation): feature matching 1e-4, classification 10.
+ADAPTATION_LOSS_WEIGHTS = dict(NIPS_LOSS_WEIGHTS, feature_matching=1e-4,
+                               classification=10.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """One UNIT architecture and its training defaults. See module docstring."""
+
+    name: str
+    reference: str                 # the table(s) the preset encodes
+    image_size: int                # training size (square)
+    fixed_size: bool               # True when a 'valid' layer pins the input size
+    table_width: int               # base width the tables are written in
+    encoder: tuple                 # layer specs; the last is the latent
+    generator: tuple               # layer specs; filters=None is the image output
+    discriminator: tuple           # layer specs; the last gives real/fake logits
+    shared_encoder: int
+    shared_generator: int
+    shared_discriminator: int
+    width: int = 0                 # 0 means table_width
+    channels_a: int = 3
+    channels_b: int = 3
+    norm: str = ""                 # "" keeps the tables' norms; else replaces E/G norms
+    spatial_context: bool = False  # append x, y coordinate channels (NIPS App. B)
+    discriminator_scales: int = 1  # >1: the same D design at x1, x2, x4, ...
+    num_classes: int = 0           # >0: 10-way class head on the D trunk (adaptation)
+    latent_form: str = "reduced"   # "reduced" (NIPS) or "full" (arXiv v1)
+    likelihood: str = "l1"         # "l1" (Laplacian, NIPS) or "l2" (Gaussian, arXiv v1)
+    gan_loss: str = "bce"          # "bce" (paper) or "lsgan" (authors' later code)
+    cycle_consistency: bool = True
+    loss_weights: dict = dataclasses.field(default_factory=lambda: dict(NIPS_LOSS_WEIGHTS))
+    leaky_slope: float = 0.2
+    learning_rate: float = 1e-4    # Adam, betas (0.5, 0.999)
+    batch_size: int = 1
+
+    @property
+    def resolved_width(self):
+        return self.width or self.table_width
+
+    @property
+    def size_divisor(self):
+        """Input height and width must be multiples of this (fully convolutional nets)."""
+        divisor = 1
+        for spec in self.encoder:
+            divisor *= spec.get("stride", 1)
+        return divisor
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def validate(self):
+        """Raises ValueError naming the first inconsistent field and how to fix it."""
+        def fail(msg):
+            raise ValueError(f"preset {self.name!r}: {msg}")
+
+        for field in ("shared_encoder", "shared_generator", "shared_discriminator"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or value < 0:
+                fail(f"{field} must be a non-negative integer, got {value!r}.")
+        for field, specs in (("shared_encoder", self.encoder),
+                             ("shared_generator", self.generator),
+                             ("shared_discriminator", self.discriminator)):
+            n = sum(has_weights(s) for s in specs)
+            if getattr(self, field) > n:
+                fail(f"{field}={getattr(self, field)} but that network has only {n} "
+                     f"layers with weights; use 0..{n}.")
+        for field in ("channels_a", "channels_b", "image_size", "discriminator_scales",
+                      "batch_size"):
+            if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
+                fail(f"{field} must be a positive integer, got {getattr(self, field)!r}.")
+        if self.width < 0:
+            fail(f"width must be positive (or 0 for the table's {self.table_width}).")
+        if self.norm and self.norm not in NORMS:
+            fail(f"norm must be one of {NORMS} (or '' for the tables'), got {self.norm!r}.")
+        if self.latent_form not in ("reduced", "full"):
+            fail(f"latent_form must be 'reduced' or 'full', got {self.latent_form!r}.")
+        if self.latent_form == "full" and self.encoder[-1]["filters"] is None:
+            fail("the full latent form needs a latent with filters (mu and sigma^2 convs).")
+        if self.likelihood not in ("l1", "l2"):
+            fail(f"likelihood must be 'l1' or 'l2', got {self.likelihood!r}.")
+        if self.gan_loss not in ("bce", "lsgan"):
+            fail(f"gan_loss must be 'bce' or 'lsgan', got {self.gan_loss!r}.")
+        if self.num_classes and self.discriminator_scales != 1:
+            fail("a class head needs a single-scale discriminator (discriminator_scales=1).")
+        unknown = set(self.loss_weights) - set(NIPS_LOSS_WEIGHTS)
+        if unknown:
+            fail(f"unknown loss weights {sorted(unknown)}; known: {sorted(NIPS_LOSS_WEIGHTS)}.")
+        if self.encoder[-1]["type"] != "latent":
+            fail("the encoder must end with a latent spec.")
+        if self.image_size % self.size_divisor:
+            fail(f"image_size {self.image_size} is not a multiple of {self.size_divisor}.")
+        return self
+
+
+# --- NIPS 2017 Appendix A, Table 3: the image translation network. -------------
+_NIPS_ENCODER = (
+    conv(64, 7, 1, act="lrelu"),                       # 1: no norm
+    conv(128, 3, 2, norm="instance", act="relu"),      # 2
+    conv(256, 3, 2, norm="instance", act="relu"),      # 3
+    res(256), res(256), res(256),                      # 4-6
+    res(256),                                          # mu: the shared block(s)
+    latent(),                                          # z = mu + N(0, I)
+)
+_NIPS_GENERATOR = (
+    res(256),                                          # 1: shared
+    res(256), res(256), res(256),                      # 2-4
+    dconv(128, 3, 2, norm="instance", act="relu"),     # 5
+    dconv(64, 3, 2, norm="instance", act="relu"),      # 6
+    dconv(None, 1, 1, act="tanh"),                     # 7: image
+)
+# Five CONV-(K3,S2)+LReLU layers doubling from N64, then 1x1 patch logits.
+_NIPS_DISCRIMINATOR = (
+    conv(64, 3, 2, act="lrelu"), conv(128, 3, 2, act="lrelu"),
+    conv(256, 3, 2, act="lrelu"), conv(512, 3, 2, act="lrelu"),
+    conv(1024, 3, 2, act="lrelu"),
+    conv(1, 1, 1, fixed=True),
+)
+
+# --- NIPS App. B / arXiv v1 Table 3: the 32x32 digit network. ------------------
+_DIGITS_ENCODER = (
+    conv(32, 5, 2, norm="batch", act="lrelu"),                   # 1: not shared
+    conv(64, 5, 2, norm="batch", act="lrelu"),                   # 2: shared
+    conv(128, 8, 1, norm="batch", act="lrelu", padding="valid"), # 3: shared, 8x8 -> 1x1
+    conv(256, 1, 1, norm="batch", act="lrelu"),                  # 4: shared
+    latent(256),                                                 # mu, sigma^2: shared
+)
+_DIGITS_GENERATOR = (
+    dconv(256, 4, 2, norm="batch", act="lrelu", padding="valid"),  # 1: shared, 1 -> 4
+    dconv(128, 4, 2, norm="batch", act="lrelu"),                   # 2: shared
+    dconv(64, 4, 2, norm="batch", act="lrelu"),                    # 3: shared
+    dconv(32, 4, 2, norm="batch", act="lrelu"),                    # 4
+    dconv(None, 1, 1, act="tanh"),                                 # 5: image
+)
+# arXiv v1 Table 3 toy discriminator; its final Sigmoid lives in the loss.
+_TOY_DISCRIMINATOR = (
+    conv(32, 5, 2, norm="batch", act="lrelu"),                   # 1: not shared
+    conv(64, 5, 2, norm="batch", act="lrelu"),                   # 2-5: shared
+    conv(128, 8, 1, norm="batch", act="lrelu", padding="valid"),
+    conv(256, 1, 1, norm="batch", act="lrelu"),
+    conv(1, 2, 1, fixed=True),
+)
+# arXiv v1 Table 6 (MNIST<->USPS, LeNet-like); layer 1 private, the rest shared.
+_LENET_DISCRIMINATOR = (
+    conv(20, 5, 1, padding="valid"), maxpool(),        # 1
+    conv(50, 5, 1, padding="valid"), maxpool(),        # 2
+    flatten(), dense(500, act="relu"), dropout(0.5),   # 3
+    dense(1, fixed=True),                              # 4a: real/fake (4b: class head)
+)
+# arXiv v1 Table 8 (SVHN->MNIST); ReLU, 'same' padding and the dropout rates of
+# the authors' code.
+_SVHN_DISCRIMINATOR = (
+    conv(64, 5, 1, act="relu"), maxpool(), dropout(0.1),     # 1
+    conv(128, 5, 1, act="relu"), maxpool(), dropout(0.3),    # 2
+    conv(256, 5, 1, act="relu"), maxpool(), dropout(0.5),    # 3
+    conv(512, 5, 1, act="relu"), maxpool(), dropout(0.5),    # 4
+    flatten(), dense(1, fixed=True),                         # 5a (5b: class head)
+)
+
+# --- A tiny translation net for fast tests (not from the paper). ---------------
+_TINY_ENCODER = (conv(8, 3, 1, act="lrelu"), conv(16, 3, 2, norm="instance", act="relu"),
+                 res(16), res(16), latent())
+_TINY_GENERATOR = (res(16), res(16), dconv(8, 3, 2, norm="instance", act="relu"),
+                   dconv(None, 1, 1, act="tanh"))
+_TINY_DISCRIMINATOR = (conv(8, 3, 2, act="lrelu"), conv(16, 3, 2, act="lrelu"),
+                       conv(1, 1, 1, fixed=True))
+
+_NIPS = dict(
+    reference="NIPS 2017 Appendix A, Table 3",
+    image_size=256, fixed_size=False, table_width=64,
+    encoder=_NIPS_ENCODER, generator=_NIPS_GENERATOR, discriminator=_NIPS_DISCRIMINATOR,
+    shared_encoder=1, shared_generator=1, shared_discriminator=0,
+)
+_DIGITS = dict(
+    image_size=32, fixed_size=True, table_width=32,
+    encoder=_DIGITS_ENCODER, generator=_DIGITS_GENERATOR,
+    shared_encoder=4, shared_generator=3,
+    latent_form="full", likelihood="l2", batch_size=64, learning_rate=2e-4,
+)
+
+PRESETS = {
+    p.name: p for p in (
+        Preset(name="nips_translation", **_NIPS),
+        # Half width (base 32) for training on a CPU; otherwise Table 3 as is.
+        Preset(name="nips_translation_lite", **dict(_NIPS, width=32)),
+        # arXiv v1 App. B toy study (Table 3): no cycle term in that model.
+        Preset(name="digits", reference="arXiv v1 Table 3 (toy study); NIPS App. B",
+               discriminator=_TOY_DISCRIMINATOR, shared_discriminator=4,
+               cycle_consistency=False, **_DIGITS),
+        # Domain adaptation (NIPS App. B): class head on a shared LeNet trunk.
+        Preset(name="lenet", reference="arXiv v1 Tables 3 and 6; NIPS App. B",
+               discriminator=_LENET_DISCRIMINATOR, shared_discriminator=3,
+               num_classes=10, channels_a=1, channels_b=1, spatial_context=True,
+               cycle_consistency=False, loss_weights=dict(ADAPTATION_LOSS_WEIGHTS),
+               **_DIGITS),
+        Preset(name="svhn", reference="arXiv v1 Tables 3 and 8; NIPS App. B",
+               discriminator=_SVHN_DISCRIMINATOR, shared_discriminator=4,
+               num_classes=10, spatial_context=True, cycle_consistency=False,
+               loss_weights=dict(ADAPTATION_LOSS_WEIGHTS), **_DIGITS),
+        Preset(name="tiny", reference="none: a small test network shaped like Table 3",
+               image_size=32, fixed_size=False, table_width=8,
+               encoder=_TINY_ENCODER, generator=_TINY_GENERATOR,
+               discriminator=_TINY_DISCRIMINATOR,
+               shared_encoder=1, shared_generator=1, shared_discriminator=0),
+    )
+}
+
+
+def get_preset(preset, **overrides):
+    """Returns a validated `Preset` by name (or a Preset / its dict) with overrides.
+
+    Example:
+        >>> get_preset("digits", shared_encoder=2, shared_generator=1).shared_encoder
+        2
+    """
+    if isinstance(preset, Preset):
+        base = preset
+    elif isinstance(preset, dict):
+        base = Preset(**{k: tuple(v) if k in ("encoder", "generator", "discriminator")
+                         else v for k, v in preset.items()})
+    elif preset in PRESETS:
+        base = PRESETS[preset]
+    else:
+        raise ValueError(f"Unknown preset {preset!r}; valid presets: {', '.join(sorted(PRESETS))}.")
+    fields = {f.name for f in dataclasses.fields(Preset)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ValueError(f"Unknown preset field(s) {unknown}; valid fields: {sorted(fields)}.")
+    if "loss_weights" in overrides:
+        overrides["loss_weights"] = {**base.loss_weights, **overrides["loss_weights"]}
+    return dataclasses.replace(base, **overrides).validate()

@@ -1,0 +1,1 @@
+"""Zoo entries: one folder each (manifest.json, weights, model card, sample grid)."""
