@@ -28,6 +28,8 @@ class UNIT(keras.Model):
             terms (the arXiv v1 model).
         discriminators: False drops D_a and D_b (the coupled-VAE ablation).
         seed: seed of the latent noise.
+        domain_names: names of domains A and B (e.g. ("satellite", "map")),
+            kept in the saved model for translators and exports.
 
     Examples:
         >>> model = UNIT("tiny")
@@ -41,7 +43,8 @@ class UNIT(keras.Model):
     """
 
     def __init__(self, preset="tiny", overrides=None, share_weights=True,
-                 cycle_consistency=None, discriminators=True, seed=None, **kwargs):
+                 cycle_consistency=None, discriminators=True, seed=None,
+                 domain_names=("a", "b"), **kwargs):
         kwargs.setdefault("name", "unit")
         super().__init__(**kwargs)
         p = get_preset(preset, **(overrides or {}))
@@ -51,6 +54,7 @@ class UNIT(keras.Model):
                                   else cycle_consistency)
         self.use_discriminators = discriminators
         self.seed = seed
+        self.domain_names = tuple(domain_names)
         self.loss_weights = dict(p.loss_weights)
         common = dict(share=share_weights, leaky_slope=p.leaky_slope)
 
@@ -104,7 +108,8 @@ class UNIT(keras.Model):
         return {"name": self.name, "trainable": self.trainable,
                 "preset": self.preset.to_dict(), "share_weights": self.share_weights,
                 "cycle_consistency": self.cycle_consistency,
-                "discriminators": self.use_discriminators, "seed": self.seed}
+                "discriminators": self.use_discriminators, "seed": self.seed,
+                "domain_names": list(self.domain_names)}
 
     def build(self, input_shape=None):
         """Creates every weight by running each network once on zeros."""

@@ -1,0 +1,93 @@
+"""Translator: a trained UNIT model behind a uint8-in, uint8-out interface."""
+
+import numpy as np
+import tensorflow as tf
+
+
+class Translator:
+    """Translates uint8 images between two named domains with a UNIT model.
+
+    Any input size works for fully convolutional presets: images are padded
+    (reflect) up to a multiple of the net's size divisor and the output is
+    cropped back. Presets with a fixed input size (digits) take only that size.
+
+    Args:
+        model: a built `unit_tf.UNIT`.
+        domain_a, domain_b: names of the two domains (e.g. "satellite", "map");
+            default: the model's `domain_names`.
+        name: what the translator is called (a zoo entry name, a file).
+
+    Examples:
+        >>> t = unit_tf.zoo.load("map_sat2map")
+        >>> maps = t.translate_a2b(satellite_uint8)   # [B, H, W, 3] uint8
+        >>> t.directions
+        {'a2b': 'satellite -> map', 'b2a': 'map -> satellite'}
+    """
+
+    def __init__(self, model, domain_a=None, domain_b=None, name="unit"):
+        self.model = model
+        self.domain_a = domain_a or model.domain_names[0]
+        self.domain_b = domain_b or model.domain_names[1]
+        self.name = name
+        self._fns = {}
+
+    @property
+    def preset(self):
+        return self.model.preset
+
+    @property
+    def directions(self):
+        return {"a2b": f"{self.domain_a} -> {self.domain_b}",
+                "b2a": f"{self.domain_b} -> {self.domain_a}"}
+
+    def translate_a2b(self, images):
+        """Domain A -> B. uint8 [B, H, W, C] or [H, W, C] in, uint8 out."""
+        return self._translate(images, "a2b")
+
+    def translate_b2a(self, images):
+        """Domain B -> A. uint8 [B, H, W, C] or [H, W, C] in, uint8 out."""
+        return self._translate(images, "b2a")
+
+    def _translate(self, images, direction):
+        images = np.asarray(images)
+        if images.dtype != np.uint8:
+            raise TypeError(f"{self.name}: translate_{direction} takes uint8 images "
+                            f"(0-255), got dtype {images.dtype}.")
+        single = images.ndim == 3
+        if single:
+            images = images[None]
+        source = "a" if direction == "a2b" else "b"
+        p = self.preset
+        channels = p.channels_a if source == "a" else p.channels_b
+        if images.ndim != 4 or images.shape[-1] != channels:
+            raise ValueError(
+                f"{self.name}: translate_{direction} takes [batch, height, width, "
+                f"{channels}] uint8 images, got shape {images.shape}.")
+        if images.shape[1] == 0 or images.shape[2] == 0 or images.shape[0] == 0:
+            raise ValueError(f"{self.name}: empty image batch of shape {images.shape}.")
+        h, w = images.shape[1:3]
+        if p.fixed_size:
+            if (h, w) != (p.image_size, p.image_size):
+                raise ValueError(f"{self.name}: preset {p.name!r} takes only "
+                                 f"{p.image_size}x{p.image_size} images, got {h}x{w}.")
+            padded = images
+        else:
+            d = p.size_divisor
+            ph, pw = -h % d, -w % d
+            mode = "reflect" if ph < h and pw < w else "edge"
+            padded = np.pad(images, ((0, 0), (0, ph), (0, pw), (0, 0)), mode=mode)
+        out = self._fn(direction)(tf.constant(padded)).numpy()[:, :h, :w]
+        return out[0] if single else out
+
+    def _fn(self, direction):
+        if direction not in self._fns:
+            translate = (self.model.translate_a2b if direction == "a2b"
+                         else self.model.translate_b2a)
+
+            @tf.function(reduce_retracing=True)
+            def fn(x):
+                y = translate(tf.cast(x, tf.float32) / 127.5 - 1.0)
+                return tf.cast(tf.round(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0)),
+                               tf.uint8)
+            self._fns[direction] = fn
+        return self._fns[direction]
