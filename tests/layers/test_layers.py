@@ -1,0 +1,122 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from unit_tf.layers import (ConvBlock, ConvTransposeBlock, GaussianLatent, ResidualBlock,
+                            SpatialContext)
+
+
+def roundtrip(layer, x):
+    """Config round trip: same class, same config, same output with copied weights."""
+    y = layer(x)
+    clone = layer.__class__.from_config(layer.get_config())
+    clone(x)
+    clone.set_weights(layer.get_weights())
+    assert clone.get_config() == layer.get_config()
+    out, ref = clone(x), y
+    if isinstance(ref, dict):
+        out, ref = out["z"], ref["z"]
+    np.testing.assert_allclose(ops.convert_to_numpy(out), ops.convert_to_numpy(ref), atol=1e-6)
+    return y
+
+
+X = np.random.RandomState(0).randn(2, 8, 8, 4).astype("float32")
+
+
+@pytest.mark.parametrize("norm", ["none", "batch", "instance"])
+def test_conv_block_shapes_and_config(norm):
+    y = roundtrip(ConvBlock(6, 3, 2, norm=norm, activation="lrelu"), X)
+    assert y.shape == (2, 4, 4, 6)
+
+
+def test_conv_block_params_bias_only_without_norm():
+    block = ConvBlock(6, 3, norm="none")
+    block(X)
+    assert block.count_params() == 4 * 6 * 9 + 6
+    block = ConvBlock(6, 3, norm="instance")
+    block(X)
+    assert block.count_params() == 4 * 6 * 9  # affine-free instance norm, no bias
+
+
+def test_instance_norm_normalises_each_image_and_channel():
+    block = ConvBlock(5, 3, norm="instance", activation="none")
+    y = ops.convert_to_numpy(block(X * 10 + 3))
+    np.testing.assert_allclose(y.mean(axis=(1, 2)), 0, atol=1e-4)
+    np.testing.assert_allclose(y.std(axis=(1, 2)), 1, atol=1e-2)
+
+
+def test_conv_transpose_block_doubles():
+    y = roundtrip(ConvTransposeBlock(3, 4, 2, norm="batch", activation="tanh"), X)
+    assert y.shape == (2, 16, 16, 3)
+    assert np.all(np.abs(ops.convert_to_numpy(y)) <= 1)
+
+
+def test_valid_transpose_from_1x1_gives_4x4():
+    y = ConvTransposeBlock(7, 4, 2, padding="valid")(np.zeros((1, 1, 1, 3), "float32"))
+    assert y.shape == (1, 4, 4, 7)
+
+
+def test_residual_block_is_identity_plus_branch():
+    block = ResidualBlock(4)
+    y = roundtrip(block, X)
+    branch = block.conv2(block.conv1(X))
+    np.testing.assert_allclose(ops.convert_to_numpy(y), X + ops.convert_to_numpy(branch),
+                               atol=1e-5)
+
+
+def test_residual_block_rejects_channel_change():
+    with pytest.raises(ValueError, match="keeps the channel count"):
+        ResidualBlock(8)(X)
+
+
+def test_bad_block_arguments():
+    with pytest.raises(ValueError, match="positive"):
+        ConvBlock(0, 3)
+    with pytest.raises(ValueError, match="Unknown norm"):
+        ConvBlock(4, 3, norm="layer")
+    with pytest.raises(ValueError, match="Unknown activation"):
+        ConvBlock(4, 3, activation="gelu")
+
+
+def test_reduced_latent_noise_only_while_training():
+    layer = GaussianLatent("reduced", seed=1)
+    out = layer(X, training=False)
+    np.testing.assert_array_equal(ops.convert_to_numpy(out["z"]), X)
+    assert "var" not in out
+    z = ops.convert_to_numpy(layer(X, training=True)["z"])
+    noise = z - X
+    assert abs(noise.mean()) < 0.2 and abs(noise.std() - 1) < 0.2
+
+
+def test_full_latent_variance_and_reparameterisation():
+    layer = GaussianLatent("full", filters=16, seed=2)
+    big = np.random.RandomState(1).randn(64, 4, 4, 4).astype("float32")
+    out = layer(big, training=False)
+    mu, var = ops.convert_to_numpy(out["mu"]), ops.convert_to_numpy(out["var"])
+    assert np.all(var > 0)
+    np.testing.assert_array_equal(ops.convert_to_numpy(out["z"]), mu)
+    z = ops.convert_to_numpy(layer(big, training=True)["z"])
+    eta = (z - mu) / np.sqrt(var + 1e-8)
+    assert abs(eta.std() - 1) < 0.05
+    roundtrip(layer, X)
+    with pytest.raises(ValueError, match="needs `filters`"):
+        GaussianLatent("full")
+    with pytest.raises(ValueError, match="unknown latent form"):
+        GaussianLatent("diag")
+
+
+def test_spatial_context_coordinates():
+    y = ops.convert_to_numpy(SpatialContext()(np.zeros((2, 4, 8, 3), "float32")))
+    assert y.shape == (2, 4, 8, 5)
+    np.testing.assert_allclose(y[0, 0, :, 3], -1 + 2 * np.arange(8) / 8)
+    np.testing.assert_allclose(y[1, :, 5, 4], -1 + 2 * np.arange(4) / 4)
+    layer = SpatialContext()
+    assert SpatialContext.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_latent_noise_in_compute_dtype():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    layer = GaussianLatent("reduced", seed=0)
+    z = layer(ops.cast(X, "bfloat16"), training=True)["z"]
+    assert z.dtype == "bfloat16"

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+from keras import ops
+
+from unit_tf.models import losses
+
+
+def val(x):
+    return float(ops.convert_to_numpy(x))
+
+
+def test_kl_reduced_is_mean_square():
+    assert val(losses.kl_reduced(np.array([[1.0, -2.0], [0.0, 3.0]]))) == pytest.approx(14 / 4)
+
+
+def test_kl_full_hand_computed():
+    mu = np.array([1.0, 0.0], "float32")
+    var = np.array([1.0, 2.0], "float32")
+    # 0.5 (1 + 1 - 0 - 1) = 0.5 ; 0.5 (0 + 2 - log 2 - 1) = 0.5 (1 - log 2)
+    expected = (0.5 + 0.5 * (1 - np.log(2))) / 2
+    assert val(losses.kl_full(mu, var)) == pytest.approx(expected, rel=1e-5)
+    assert val(losses.kl_full(np.zeros(3), np.ones(3))) == pytest.approx(0, abs=1e-6)
+
+
+def test_kl_divergence_picks_the_form():
+    assert val(losses.kl_divergence({"mu": np.array([2.0])})) == pytest.approx(4.0)
+    assert val(losses.kl_divergence({"mu": np.array([0.0]), "var": np.array([1.0])})) == \
+        pytest.approx(0.0, abs=1e-6)
+
+
+def test_likelihoods():
+    x, y = np.array([1.0, 2.0, -1.0]), np.array([0.0, 2.5, 1.0])
+    assert val(losses.l1(x, y)) == pytest.approx((1 + 0.5 + 2) / 3)
+    assert val(losses.l2(x, y)) == pytest.approx((1 + 0.25 + 4) / 3)
+
+
+def test_gan_bce_matches_log_sigmoid():
+    real, fake = np.array([2.0, -1.0]), np.array([0.5, -3.0])
+    sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    d = -np.mean(np.log(sig(real))) - np.mean(np.log(1 - sig(fake)))
+    g = -np.mean(np.log(sig(fake)))
+    assert val(losses.gan_discriminator(real, fake, "bce")) == pytest.approx(d, rel=1e-5)
+    assert val(losses.gan_generator(fake, "bce")) == pytest.approx(g, rel=1e-5)
+
+
+def test_gan_least_squares():
+    real, fake = np.array([2.0, 0.0]), np.array([0.5, -1.0])
+    assert val(losses.gan_discriminator(real, fake, "lsgan")) == pytest.approx(
+        (1 + 1) / 2 + (0.25 + 1) / 2)
+    assert val(losses.gan_generator(fake, "lsgan")) == pytest.approx((0.25 + 4) / 2)
+    with pytest.raises(ValueError, match="Unknown GAN loss"):
+        losses.gan_generator(fake, "wgan")
+
+
+def test_feature_matching_and_classification():
+    assert val(losses.feature_matching(np.ones((2, 3)), np.zeros((2, 3)))) == pytest.approx(1)
+    logits = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    labels = np.array([0, 2])
+    p0 = np.exp(2) / (np.exp(2) + 2)
+    expected = -(np.log(p0) + np.log(1 / 3)) / 2
+    assert val(losses.classification(labels, logits)) == pytest.approx(expected, rel=1e-5)

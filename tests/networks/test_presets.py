@@ -1,0 +1,85 @@
+import pytest
+
+from unit_tf.networks import PRESETS, CoupledNetwork, get_preset, resolve_specs
+from unit_tf.networks.coupled import split_point
+from unit_tf.networks.specs import has_weights
+
+
+def test_nips_table3_encodes_the_table():
+    p = get_preset("nips_translation")
+    assert (p.table_width, p.resolved_width, p.image_size) == (64, 64, 256)
+    kinds = [s["type"] for s in p.encoder]
+    assert kinds == ["conv"] * 3 + ["res"] * 4 + ["latent"]
+    assert [s.get("filters") for s in p.encoder[:3]] == [64, 128, 256]
+    assert p.encoder[0]["norm"] == "none" and p.encoder[0]["kernel"] == 7
+    assert [s["type"] for s in p.generator] == ["res"] * 4 + ["dconv"] * 3
+    assert [s["filters"] for s in p.discriminator] == [64, 128, 256, 512, 1024, 1]
+    assert (p.shared_encoder, p.shared_generator, p.shared_discriminator) == (1, 1, 0)
+    assert p.loss_weights["gan"] == 10 and p.loss_weights["recon"] == 100
+    assert p.size_divisor == 4
+
+
+def test_digits_table3_sharing_counts_layers_with_weights():
+    p = get_preset("digits")
+    # Encoder layers 2-4 and mu/sigma shared; generator 1-3; discriminator 2-5.
+    assert split_point(list(p.encoder), p.shared_encoder, "end") == 1
+    assert split_point(list(p.generator), p.shared_generator, "start") == 3
+    assert split_point(list(p.discriminator), p.shared_discriminator, "end") == 1
+    assert p.fixed_size and p.image_size == 32 and p.latent_form == "full"
+
+
+def test_lenet_table6_private_first_conv_and_pool():
+    p = get_preset("lenet")
+    cut = split_point(list(p.discriminator), p.shared_discriminator, "end")
+    assert [s["type"] for s in p.discriminator[:cut]] == ["conv", "maxpool"]
+    assert p.num_classes == 10 and p.spatial_context and p.channels_a == 1
+
+
+def test_lite_halves_every_width_but_heads():
+    lite = get_preset("nips_translation_lite")
+    specs = resolve_specs(lite.discriminator, lite)
+    assert [s["filters"] for s in specs] == [32, 64, 128, 256, 512, 1]
+    assert resolve_specs(lite.generator, lite)[-1]["filters"] is None
+
+
+def test_overrides_and_norm_override():
+    p = get_preset("nips_translation", width=16, shared_encoder=2, norm="batch",
+                   loss_weights={"gan": 1.0})
+    assert p.resolved_width == 16 and p.shared_encoder == 2
+    assert p.loss_weights == {**PRESETS["nips_translation"].loss_weights, "gan": 1.0}
+    assert {s.get("norm") for s in resolve_specs(p.encoder, p)} == {"none", "batch", None}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(preset="pix2pix"), "Unknown preset 'pix2pix'; valid presets: digits"),
+    (dict(preset="tiny", shared_encoder=-1), "shared_encoder must be a non-negative"),
+    (dict(preset="tiny", shared_generator=9), "only 4 layers with weights"),
+    (dict(preset="tiny", channels_a=0), "channels_a must be a positive"),
+    (dict(preset="tiny", norm="layer"), "norm must be one of"),
+    (dict(preset="tiny", depth=3), "Unknown preset field"),
+    (dict(preset="tiny", loss_weights={"gann": 1.0}), "unknown loss weights"),
+    (dict(preset="tiny", image_size=31), "not a multiple of 2"),
+    (dict(preset="lenet", discriminator_scales=2), "single-scale"),
+])
+def test_bad_configuration_is_named(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        get_preset(kwargs.pop("preset"), **kwargs)
+
+
+def test_preset_dict_roundtrip():
+    p = get_preset("svhn")
+    assert get_preset(p.to_dict()) == p
+
+
+def test_coupled_network_naming_and_sharing():
+    p = get_preset("tiny")
+    net = CoupledNetwork(resolve_specs(p.generator, p), 1, "start", name="g")
+    a, b = net.branch("a"), net.branch("b")
+    assert a[0] is b[0] and a[0].name.startswith("shared_")
+    assert all(x is not y for x, y in zip(a[1:], b[1:]))
+    assert [layer.name[-2:] for layer in a[1:]] == ["_a"] * 3
+    unshared = CoupledNetwork(resolve_specs(p.generator, p), 1, "start", share=False)
+    assert unshared.branch("a")[0] is not unshared.branch("b")[0]
+    with pytest.raises(ValueError, match="domain must be 'a' or 'b'"):
+        net.branch("c")
+    assert sum(has_weights(s) for s in p.generator) == 4
