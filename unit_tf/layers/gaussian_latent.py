@@ -65,6 +65,18 @@ class GaussianLatent(keras.layers.Layer):
             out["z"] = mu
         return out
 
+    # Keras does not save a SeedGenerator's state; keep it with the weights so
+    # that training resumed from a checkpoint draws the same noise.
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["noise_seed_state"] = self.seed_generator.state.numpy()
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if "noise_seed_state" in keys:
+            self.seed_generator.state.assign(store["noise_seed_state"])
+        super().load_own_variables({k: store[k] for k in keys if k != "noise_seed_state"})
+
     def get_config(self):
         return {**super().get_config(), "form": self.form, "filters": self.filters,
                 "seed": self.seed}

@@ -313,29 +313,42 @@ class UNIT(keras.Model):
                          f"{len(data) if hasattr(data, '__len__') else '?'}.")
 
     def train_step(self, data):
+        return self.update_trackers(self.train_step_losses(data))
+
+    def train_step_losses(self, data):
+        """One UNIT iteration: a D step, then an E/G step. Returns this step's losses.
+
+        Gradients are of per-replica means divided by the number of replicas,
+        so under tf.distribute their all-reduced sum is the global-batch mean.
+        """
         x_a, x_b, labels_a = self.unpack(data)
-        with tf.GradientTape() as tape:
-            # One E/G forward pass serves both steps: the D step sees its
-            # translations with stopped gradients, the E/G step the same ones.
+        # One E/G forward pass serves both steps: the D step sees its
+        # translations with stopped gradients, the E/G step the same ones.
+        tape = tf.GradientTape()
+        with tape:
             images, codes = self((x_a, x_b), training=True)
-            named = {}
-            if self.use_discriminators:
-                with tape.stop_recording():
-                    named.update(self.discriminator_step(x_a, x_b, images, labels_a))
+        named = {}
+        if self.use_discriminators:  # recorded by its own tape only
+            named.update(self.discriminator_step(x_a, x_b, images, labels_a))
+        with tape:
             g_losses = self.generator_losses(x_a, x_b, images, codes)
             g_loss = self.weighted_total(g_losses)
+            scaled = _per_replica(g_loss)
         variables = self.generator_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, variables), variables))
+        grads = tape.gradient(scaled, variables)
+        self.g_optimizer.apply_gradients(zip(grads, variables))
         named.update(g_losses, g_loss=g_loss)
-        return self.update_trackers(named)
+        return named
 
     def discriminator_step(self, x_a, x_b, images, labels_a=None):
         """One D update with E/G fixed; returns D's named losses."""
         with tf.GradientTape() as tape:
             d_losses = self.discriminator_losses(x_a, x_b, images, labels_a)
             d_loss = self.weighted_total(d_losses)
+            scaled = _per_replica(d_loss)
         variables = self.discriminator_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
+        grads = tape.gradient(scaled, variables)
+        self.d_optimizer.apply_gradients(zip(grads, variables))
         return {**d_losses, "d_loss": d_loss}
 
     def test_step(self, data):
@@ -353,3 +366,7 @@ class UNIT(keras.Model):
         for name, value in named.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def _per_replica(loss):
+    return loss / tf.distribute.get_strategy().num_replicas_in_sync

@@ -1,0 +1,165 @@
+"""Train UNIT on two unpaired image domains.
+
+Usage:
+    # The arXiv v1 toy study on the embedded MNIST sample (the README's main job).
+    python tools/train.py --preset digits
+
+    # Satellite <-> map with the paper's protocol, reduced-width Table 3 net.
+    python tools/train.py --preset nips_translation_lite \
+        --data maps:../shared/data/maps --image_size 256 --steps 20000 --out runs/maps
+
+    # Your own folders; ablations and loss weights from the command line.
+    python tools/train.py --preset nips_translation --data folders:cats/,dogs/ \
+        --shared_encoder 2 --lambda0 1 --no_cycle_consistency
+
+Training resumes from the newest checkpoint in --out (weights, both
+optimizers, step, data order and noise state) unless --noresume.
+Outputs in --out: checkpoints/, samples/ (sample-grid PNGs), tensorboard/,
+and at the end model.keras and train_config.json.
+"""
+
+import json
+import os
+import sys
+import time
+
+from absl import app, flags
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("preset", "digits", "Architecture preset (see unit_tf.PRESETS).")
+flags.DEFINE_string("data", None, "Data spec; default: the preset's (mnist_toy for digits, "
+                    "mnist_uci for lenet/svhn). See README 'Data'.")
+flags.DEFINE_integer("steps", 10000, "Total training iterations (one D and one E/G step each).")
+flags.DEFINE_integer("batch_size", None, "Global batch size; default: the preset's.")
+flags.DEFINE_string("out", None, "Output folder; default runs/<preset>.")
+flags.DEFINE_enum("mixed_precision", "auto", ["auto", "float32", "mixed_bfloat16"],
+                  "Compute precision; auto = mixed_bfloat16 on CPU, float32 on GPU. "
+                  "Losses are always float32.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"],
+                  "tf.distribute strategy; multi_worker reads TF_CONFIG.")
+flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into this many logical devices "
+                     "(to run --strategy mirrored without GPUs).")
+flags.DEFINE_integer("image_size", None, "Training size (square); default: the preset's.")
+flags.DEFINE_integer("load_size", None, "Resize to this size, then random-crop image_size.")
+flags.DEFINE_bool("flip", False, "Random horizontal flips.")
+flags.DEFINE_integer("width", None, "Base width override (the tables' N of the first layer).")
+flags.DEFINE_integer("shared_encoder", None, "Shared encoder layers (from the end).")
+flags.DEFINE_integer("shared_generator", None, "Shared generator layers (from the start).")
+flags.DEFINE_integer("shared_discriminator", None, "Shared discriminator layers.")
+flags.DEFINE_float("lambda0", None, "GAN weight (NIPS lambda0).")
+flags.DEFINE_float("lambda1", None, "KL weight (lambda1).")
+flags.DEFINE_float("lambda2", None, "Reconstruction weight (lambda2).")
+flags.DEFINE_float("lambda3", None, "Cycle KL weight (lambda3).")
+flags.DEFINE_float("lambda4", None, "Cycle reconstruction weight (lambda4).")
+flags.DEFINE_float("feature_matching_weight", None, "Discriminator feature matching weight.")
+flags.DEFINE_float("classification_weight", None, "Class-head weight (adaptation presets).")
+flags.DEFINE_string("gan_loss", None, "bce (paper) or lsgan.")
+flags.DEFINE_float("learning_rate", None, "Adam learning rate; default: the preset's.")
+flags.DEFINE_bool("share_weights", True, "False: no weight sharing (CycleGAN-like ablation).")
+flags.DEFINE_bool("cycle_consistency", None, "Override the preset's cycle terms.")
+flags.DEFINE_bool("discriminators", True, "False: coupled VAEs (no D) ablation.")
+flags.DEFINE_integer("seed", 0, "Seed of the initial weights, the data order and the noise.")
+flags.DEFINE_integer("log_every", 50, "Steps per logged chunk (and NaN/Inf check).")
+flags.DEFINE_integer("sample_every", 1000, "Write a sample grid every N steps (0: never).")
+flags.DEFINE_integer("checkpoint_every", 1000, "Checkpoint every N steps (0: only at the end).")
+flags.DEFINE_bool("resume", True, "Resume from the newest checkpoint in --out.")
+
+DEFAULT_DATA = {"digits": "mnist_toy", "tiny": "mnist_toy", "lenet": "mnist_uci",
+                "svhn": "mnist_uci"}
+LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl_cycle",
+           "lambda4": "cycle", "feature_matching_weight": "feature_matching",
+           "classification_weight": "classification"}
+
+
+def preset_overrides():
+    overrides = {k: getattr(FLAGS, k) for k in
+                 ("width", "shared_encoder", "shared_generator", "shared_discriminator",
+                  "gan_loss", "learning_rate", "image_size") if getattr(FLAGS, k) is not None}
+    weights = {LAMBDAS[k]: getattr(FLAGS, k) for k in LAMBDAS if getattr(FLAGS, k) is not None}
+    if weights:
+        overrides["loss_weights"] = weights
+    if FLAGS.batch_size is not None:
+        overrides["batch_size"] = FLAGS.batch_size
+    return overrides
+
+
+def main(argv):
+    del argv
+    from unit_tf.training import Trainer, NonFiniteLossError, make_strategy, ensure_writable
+    strategy = make_strategy(FLAGS.strategy, FLAGS.cpu_devices)
+
+    import keras
+    import tensorflow as tf
+    import unit_tf
+    from unit_tf import data as unit_data
+    from unit_tf.training import first_batch
+
+    preset = unit_tf.get_preset(FLAGS.preset, **preset_overrides())
+    spec = FLAGS.data or DEFAULT_DATA.get(preset.name)
+    if spec is None:
+        raise app.UsageError(f"--data is required for preset {preset.name!r} "
+                             "(e.g. --data maps:../shared/data/maps).")
+    out = FLAGS.out or os.path.join("runs", preset.name)
+    ensure_writable(out)
+
+    precision = FLAGS.mixed_precision
+    if precision == "auto":
+        precision = "float32" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy(precision)
+    keras.utils.set_random_seed(FLAGS.seed)
+
+    dataset = unit_data.make_dataset(
+        spec, image_size=preset.image_size, batch_size=preset.batch_size,
+        channels=(preset.channels_a, preset.channels_b), seed=FLAGS.seed,
+        random_crop=FLAGS.load_size is not None, resize_to=FLAGS.load_size, flip=FLAGS.flip)
+    names = unit_data.domain_names(spec)
+
+    def build_model():
+        model = unit_tf.UNIT(preset, share_weights=FLAGS.share_weights,
+                             cycle_consistency=FLAGS.cycle_consistency,
+                             discriminators=FLAGS.discriminators, seed=FLAGS.seed,
+                             domain_names=names)
+        model.compile()
+        return model
+
+    trainer = Trainer(build_model, dataset, out, strategy=strategy,
+                      sample_batch=first_batch(dataset, 8), log_every=FLAGS.log_every,
+                      sample_every=FLAGS.sample_every,
+                      checkpoint_every=FLAGS.checkpoint_every or FLAGS.steps)
+    if FLAGS.resume and trainer.restore():
+        print(f"Resumed from step {trainer.step} ({trainer.latest_checkpoint()}).")
+    start = time.time()
+    print(f"Training {preset.name} on {spec} ({names[0]} <-> {names[1]}), "
+          f"{FLAGS.steps} steps, batch {preset.batch_size}, {precision}, "
+          f"{strategy.num_replicas_in_sync} replica(s); output in {out}")
+    try:
+        logs = trainer.train(FLAGS.steps)
+    except NonFiniteLossError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    if trainer.chief:
+        if trainer.latest_checkpoint() is None or trainer.step % trainer.checkpoint_every:
+            trainer.save_checkpoint()
+        trainer.write_samples()
+        final = os.path.join(out, "model.keras")
+        trainer.model.save(final + ".tmp.keras")
+        os.replace(final + ".tmp.keras", final)
+        config = {"command": "python tools/train.py " + " ".join(sys.argv[1:]),
+                  "preset": preset.to_dict(), "data": spec, "domains": list(names),
+                  "steps": trainer.step, "precision": precision,
+                  "replicas": strategy.num_replicas_in_sync,
+                  "wall_time_s_this_run": round(time.time() - start, 1),
+                  "final_losses": logs}
+        tmp = os.path.join(out, "train_config.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(config, f, indent=2, default=str)
+        os.replace(tmp, os.path.join(out, "train_config.json"))
+        print(f"Saved {final}")
+    trainer.finish()
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)

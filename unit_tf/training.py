@@ -1,0 +1,261 @@
+"""The training loop behind tools/train.py.
+
+A custom loop rather than `Model.fit`, for three reasons: `fit` does not run
+under MultiWorkerMirroredStrategy in current Keras (keras issue 20585);
+resuming must restore the data iterator's position, which `fit` does not
+save; and several steps run inside one `tf.function` call, so there is no
+per-step host round trip (losses and the NaN/Inf check are reduced in the
+graph and read once per call).
+
+A checkpoint is a folder `checkpoints/ckpt-STEP/` holding `model.keras`
+(weights, both optimizers, the latent noise state), the tf.data iterator
+state and `state.json` (the step). It is written to a temporary folder and
+renamed into place; `checkpoints/latest` names the newest complete one.
+"""
+
+import json
+import math
+import os
+import shutil
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from unit_tf.visualize import sample_grid
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or Inf; training stopped and kept the last good checkpoint."""
+
+
+def make_strategy(name="default", cpu_devices=0):
+    """A tf.distribute strategy by name: "default", "mirrored" or "multi_worker".
+
+    `cpu_devices` > 1 splits the CPU into that many logical devices first (to
+    run "mirrored" on a CPU-only host); it must run before TF is initialised.
+    Multi-worker reads the cluster from the TF_CONFIG environment variable.
+    """
+    if cpu_devices > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
+                  [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError("--strategy multi_worker needs the TF_CONFIG environment "
+                             "variable describing the cluster and this worker's task.")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"Unknown strategy {name!r}; expected default, mirrored or multi_worker.")
+
+
+def is_chief(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker" and resolver.task_id == 0)
+
+
+def ensure_writable(path):
+    """Creates `path` or raises a clear error when it cannot be written."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, ".write_test")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as e:
+        raise ValueError(f"Output folder {path!r} is not writable ({e.strerror}); "
+                         "choose another --out.") from None
+
+
+def write_png(path, image):
+    tmp = path + ".tmp"
+    Image.fromarray(image).save(tmp, format="PNG")
+    os.replace(tmp, path)
+
+
+class Trainer:
+    """Trains a compiled UNIT with checkpoints, TensorBoard, sample grids and a NaN guard.
+
+    Args:
+        build_model: callable returning a compiled `UNIT`; called inside the
+            strategy's scope.
+        dataset: an infinite `tf.data.Dataset` of (x_a, x_b[, labels_a])
+            global batches, deterministic for a given seed.
+        out_dir: where checkpoints, samples and TensorBoard logs go.
+        strategy: a `tf.distribute.Strategy` (default: no distribution).
+        sample_batch: (x_a, x_b) numpy arrays drawn in the sample grids.
+        log_every: steps per `tf.function` call; losses are logged and the
+            NaN/Inf guard checks once per call.
+        sample_every, checkpoint_every: in steps (multiples of log_every
+            are cheapest).
+        keep: how many checkpoints to keep.
+    """
+
+    def __init__(self, build_model, dataset, out_dir, strategy=None, sample_batch=None,
+                 log_every=50, sample_every=500, checkpoint_every=500, keep=2):
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.chief = is_chief(self.strategy)
+        # Non-chief workers write to a scratch folder they remove at the end.
+        self.out_dir = out_dir if self.chief else os.path.join(
+            out_dir, f".worker_{self.strategy.cluster_resolver.task_id}")
+        ensure_writable(self.out_dir)
+        self.ckpt_root = os.path.join(self.out_dir, "checkpoints")
+        self.sample_batch = sample_batch
+        self.log_every = max(1, log_every)
+        self.sample_every = sample_every
+        self.checkpoint_every = checkpoint_every
+        self.keep = keep
+        with self.strategy.scope():
+            self.model = build_model()
+            self.model.g_optimizer.build(self.model.generator_variables)
+            if self.model.discriminator_variables:
+                self.model.d_optimizer.build(self.model.discriminator_variables)
+        if self.strategy.num_replicas_in_sync > 1:
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = \
+                tf.data.experimental.AutoShardPolicy.DATA
+            dataset = self.strategy.experimental_distribute_dataset(
+                dataset.with_options(options))
+        # Without labels there is no class loss to log.
+        self.names = [n for n in self.model.loss_names()
+                      if n != "d_class" or len(dataset.element_spec) == 3]
+        self.iterator = iter(dataset)
+        self.step = 0
+        self.writer = tf.summary.create_file_writer(os.path.join(self.out_dir, "tensorboard"))
+        self._run = self._make_run()
+
+    # ---- checkpoints ----------------------------------------------------------
+    def latest_checkpoint(self):
+        pointer = os.path.join(self.ckpt_root, "latest")
+        if not os.path.exists(pointer):
+            return None
+        with open(pointer) as f:
+            path = os.path.join(self.ckpt_root, f.read().strip())
+        return path if os.path.isdir(path) else None
+
+    def restore(self):
+        """Restores the newest checkpoint if there is one; returns its step (or 0)."""
+        path = self.latest_checkpoint()
+        if path is None:
+            return 0
+        self.model.load_weights(os.path.join(path, "model.keras"))
+        tf.train.Checkpoint(iterator=self.iterator).read(
+            os.path.join(path, "iterator")).assert_consumed()
+        with open(os.path.join(path, "state.json")) as f:
+            self.step = json.load(f)["step"]
+        return self.step
+
+    def save_checkpoint(self):
+        name = f"ckpt-{self.step:08d}"
+        final = os.path.join(self.ckpt_root, name)
+        tmp = final + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        self.model.save(os.path.join(tmp, "model.keras"))
+        tf.train.Checkpoint(iterator=self.iterator).write(os.path.join(tmp, "iterator"))
+        with open(os.path.join(tmp, "state.json"), "w") as f:
+            json.dump({"step": self.step}, f)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        pointer = os.path.join(self.ckpt_root, "latest")
+        with open(pointer + ".tmp", "w") as f:
+            f.write(name)
+        os.replace(pointer + ".tmp", pointer)
+        done = sorted(d for d in os.listdir(self.ckpt_root)
+                      if d.startswith("ckpt-") and not d.endswith(".tmp"))
+        for old in done[:-self.keep]:
+            shutil.rmtree(os.path.join(self.ckpt_root, old), ignore_errors=True)
+        return final
+
+    # ---- the loop -------------------------------------------------------------
+    def _make_run(self):
+        model, strategy, names = self.model, self.strategy, self.names
+
+        @tf.function
+        def run(iterator, steps):
+            totals = tuple(tf.constant(0.0) for _ in names)
+            finite = tf.constant(True)
+            for _ in tf.range(steps):
+                per_replica = strategy.run(model.train_step_losses, args=(next(iterator),))
+                values = tuple(strategy.reduce(tf.distribute.ReduceOp.MEAN,
+                                               per_replica[name], axis=None)
+                               for name in names)
+                totals = tuple(t + v for t, v in zip(totals, values))
+                finite = tf.logical_and(
+                    finite, tf.reduce_all([tf.math.is_finite(v) for v in values]))
+            return {name: total / tf.cast(steps, tf.float32)
+                    for name, total in zip(names, totals)}, finite
+        return run
+
+    def write_samples(self):
+        if self.sample_batch is None:
+            return None
+        grid = sample_grid(self.model, *self.sample_batch)
+        os.makedirs(os.path.join(self.out_dir, "samples"), exist_ok=True)
+        path = os.path.join(self.out_dir, "samples", f"step_{self.step:08d}.png")
+        write_png(path, grid)
+        with self.writer.as_default():
+            tf.summary.image("samples", grid[None], step=self.step)
+        return path
+
+    def train(self, steps, log=print):
+        """Trains until the step counter reaches `steps`; returns the last losses."""
+        progress = keras.utils.Progbar(steps, stateful_metrics=self.names,
+                                       verbose=1 if self.chief and sys.stdout.isatty() else 2)
+        logs, started, start_step = {}, time.time(), self.step
+        while self.step < steps:
+            chunk = min(self.log_every, steps - self.step,
+                        *(every - self.step % every
+                          for every in (self.sample_every, self.checkpoint_every) if every))
+            logs, finite = self._run(self.iterator, tf.constant(chunk))
+            if not bool(finite):
+                last = self.latest_checkpoint()
+                raise NonFiniteLossError(
+                    f"A loss became NaN or Inf between steps {self.step} and "
+                    f"{self.step + chunk}; stopped without saving. Last good checkpoint: "
+                    f"{last or 'none'}. Lower the learning rate or the loss weights, "
+                    "then resume.")
+            self.step += chunk
+            logs = {k: float(v) for k, v in logs.items()}
+            with self.writer.as_default():
+                for name, value in logs.items():
+                    tf.summary.scalar(f"loss/{name}", value, step=self.step)
+            if self.chief:
+                rate = (self.step - start_step) / max(time.time() - started, 1e-9)
+                eta = (steps - self.step) / max(rate, 1e-9)
+                progress.update(self.step, [(k, v) for k, v in logs.items()])
+                if progress.verbose == 2:
+                    log(f"step {self.step}/{steps} {rate:.2f} it/s ETA {format_eta(eta)} "
+                        + " ".join(f"{k}={v:.4g}" for k, v in sorted(logs.items())))
+            if self.sample_every and self.step % self.sample_every == 0:
+                self.write_samples()
+            if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                self.save_checkpoint()
+        self.writer.flush()
+        return logs
+
+    def finish(self):
+        """Removes a non-chief worker's scratch folder."""
+        if not self.chief:
+            shutil.rmtree(self.out_dir, ignore_errors=True)
+
+
+def first_batch(dataset, n):
+    """The first `n` examples of a batched dataset as numpy (x_a, x_b)."""
+    batch = next(iter(dataset.unbatch().batch(n).take(1)))
+    return tuple(np.asarray(b) for b in batch[:2])
+
+
+def format_eta(seconds):
+    return "?" if not math.isfinite(seconds) else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
