@@ -121,12 +121,14 @@ class Trainer:
             self.model.g_optimizer.build(self.model.generator_variables)
             if self.model.discriminator_variables:
                 self.model.d_optimizer.build(self.model.discriminator_variables)
-        if self.strategy.num_replicas_in_sync > 1:
-            options = tf.data.Options()
-            options.experimental_distribute.auto_shard_policy = \
-                tf.data.experimental.AutoShardPolicy.DATA
-            dataset = self.strategy.experimental_distribute_dataset(
-                dataset.with_options(options))
+        # Every replica reads the global batch from one plain iterator and takes
+        # its own slice: unlike a distributed iterator, this one can be
+        # checkpointed, so the data order survives a resume at any replica count.
+        replicas = self.strategy.num_replicas_in_sync
+        global_batch = dataset.element_spec[0].shape[0]
+        if replicas > 1 and (global_batch is None or global_batch % replicas):
+            raise ValueError(f"The global batch ({global_batch}) must be a fixed multiple "
+                             f"of the {replicas} replicas; change --batch_size.")
         # Without labels there is no class loss to log.
         self.names = [n for n in self.model.loss_names()
                       if n != "d_class" or len(dataset.element_spec) == 3]
@@ -182,12 +184,21 @@ class Trainer:
     def _make_run(self):
         model, strategy, names = self.model, self.strategy, self.names
 
+        def replica_step(batch):
+            ctx = tf.distribute.get_replica_context()
+            n = ctx.num_replicas_in_sync
+            if n > 1:
+                size = tf.shape(batch[0])[0] // n
+                start = ctx.replica_id_in_sync_group * size
+                batch = tuple(t[start:start + size] for t in batch)
+            return model.train_step_losses(batch)
+
         @tf.function
         def run(iterator, steps):
             totals = tuple(tf.constant(0.0) for _ in names)
             finite = tf.constant(True)
             for _ in tf.range(steps):
-                per_replica = strategy.run(model.train_step_losses, args=(next(iterator),))
+                per_replica = strategy.run(replica_step, args=(next(iterator),))
                 values = tuple(strategy.reduce(tf.distribute.ReduceOp.MEAN,
                                                per_replica[name], axis=None)
                                for name in names)

@@ -91,3 +91,64 @@ class Translator:
                                tf.uint8)
             self._fns[direction] = fn
         return self._fns[direction]
+
+
+def load(source):
+    """A translator from a zoo entry name, a `.keras` file or an exported model.
+
+    Args:
+        source: one of
+            - a zoo entry name (see `unit_tf.zoo.list()`), which takes
+              precedence when `source` has no path separator;
+            - a zoo entry folder (holding `manifest.json`);
+            - a `.keras` file saved from a `unit_tf.UNIT`;
+            - a SavedModel folder from `unit_tf.export.export_saved_model`
+              (the version folder, or `<out>/<name>` for its highest version);
+            - a `.tflite` file from `unit_tf.export.export_tflite`.
+
+    Returns:
+        An object with `translate_a2b`, `translate_b2a` (uint8 in and out)
+        and `directions`: a `Translator`, or for exports a
+        `unit_tf.export.SavedModelTranslator` / `TFLiteTranslator`.
+
+    Raises:
+        ValueError: `source` is none of the above (the message lists the
+            zoo's entries).
+
+    Examples:
+        >>> load("map_sat2map").directions["a2b"]
+        'satellite -> map'
+        >>> load("runs/map/final.keras").translate_b2a(maps_uint8)
+        >>> load("/srv/models/map_sat2map").translate_a2b(satellite_uint8)
+    """
+    import os
+
+    from unit_tf import zoo
+
+    source = os.fspath(source)
+    if os.sep not in source and "/" not in source and source in zoo.list_entries():
+        return zoo.load(source)
+    if os.path.isfile(source) and source.endswith(".keras"):
+        import keras
+
+        import unit_tf  # noqa: F401  (registers the UNIT class for deserialisation)
+
+        model = keras.models.load_model(source)
+        if not (hasattr(model, "translate_a2b") and hasattr(model, "preset")):
+            raise ValueError(f"{source} holds a {type(model).__name__}, not a unit_tf.UNIT.")
+        return Translator(model, name=os.path.splitext(os.path.basename(source))[0])
+    if os.path.isfile(source) and source.endswith(".tflite"):
+        from unit_tf.export import TFLiteTranslator
+
+        return TFLiteTranslator(source)
+    if os.path.isdir(source):
+        from unit_tf.export import SavedModelTranslator, find_saved_model
+
+        if os.path.isfile(os.path.join(source, "manifest.json")):
+            return zoo.load_entry(source)
+        if find_saved_model(source) is not None:
+            return SavedModelTranslator(source)
+    entries = ", ".join(zoo.list_entries()) or "none"
+    raise ValueError(
+        f"cannot load {source!r}: expected a zoo entry name (available: {entries}), a "
+        "zoo entry folder, a .keras file, a SavedModel folder or a .tflite file.")

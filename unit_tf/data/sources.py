@@ -165,7 +165,7 @@ def domain_names(spec):
 
 
 # ---- in-memory domains ---------------------------------------------------------
-def _to_uint8(x):
+def unit_to_uint8(x):
     """[-1, 1] floats (exact multiples of 2/255, as the MNIST sources are) -> uint8."""
     return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
@@ -173,7 +173,7 @@ def _to_uint8(x):
 @functools.lru_cache(maxsize=1)
 def _toy_train():
     data = mnist.toy_digits("train")
-    return _to_uint8(data["a"]), _to_uint8(data["b"])
+    return unit_to_uint8(data["a"]), unit_to_uint8(data["b"])
 
 
 def mnist_uint8(part="a"):

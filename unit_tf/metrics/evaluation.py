@@ -7,6 +7,7 @@ Translators are anything with `translate_a2b` / `translate_b2a` taking and
 returning uint8 [N, H, W, C] (`unit_tf.translator.Translator`).
 """
 
+import os
 import time
 
 import numpy as np
@@ -33,16 +34,15 @@ def maps_eval_folder(data):
     """The folder of side-by-side eval pairs of a maps:ROOT (ROOT/val) or pix2pix:DIR spec."""
     parsed = sources.parse_spec(data)
     if parsed.form == "maps":
-        return maps_data.maps_val_folder(data.split(":", 1)[1])
+        return maps_data.maps_val_folder(os.path.dirname(parsed.b.path))
     if parsed.form == "pix2pix":
         return parsed.a.path
     raise ValueError(f"--data {data!r}: the maps task evaluates paired halves; give "
                      "maps:ROOT (uses ROOT/val) or pix2pix:DIR.")
 
 
-def evaluate_maps(translator=None, data="maps:/work/shared/data/maps", direction="a2b",
-                  limit=None, size=256, batch_size=4, samples_per_image=4096, seed=0,
-                  log=print):
+def evaluate_maps(translator, data, direction="a2b", limit=None, size=256, batch_size=4,
+                  samples_per_image=4096, seed=0, log=print):
     """Maps protocol: translate val satellites, score against their maps, with baselines.
 
     Args:
@@ -77,12 +77,10 @@ def evaluate_maps(translator=None, data="maps:/work/shared/data/maps", direction
                 f"{time.time() - start:.0f}s")
     constants = search.search()
     # Second pass over the ground truth: each constant scored on all pixels.
-    baselines = {}
-    for name in maps_metrics.PIXEL_METRICS:
-        chunks = (t if direction == "a2b" else s
-                  for s, t, _ in maps_data.iter_pairs(folder, size, limit))
-        baselines[name] = maps_metrics.score_constant(
-            constants[name]["colour"], chunks, name)[name]
+    chunks = (t if direction == "a2b" else s
+              for s, t, _ in maps_data.iter_pairs(folder, size, limit))
+    baselines = maps_metrics.score_constants(
+        {name: constants[name]["colour"] for name in maps_metrics.PIXEL_METRICS}, chunks)
     miou_constant = constants["map_class_miou"]
     baselines["map_class_miou"] = miou_constant["search_score"]
     model = model_scores.result() if model_scores else {}
@@ -132,7 +130,7 @@ def evaluate_toy_digits(translator, limit=None, batch_size=100):
     n = len(test["a"]) if limit is None else min(limit, len(test["a"]))
     out = {}
     for direction, source, target in (("a2b", "a", "b_gray"), ("b2a", "b", "a_gray")):
-        x = sources._to_uint8(test[source][:n])
+        x = sources.unit_to_uint8(test[source][:n])
         y = _in_batches(_translate_fn(translator, direction), x, batch_size)
         d = digits.toy_digit_distances(y.astype(np.float64) / 255.0, test[target][:n])
         out[direction] = {"mean_distance": float(d.mean()), "std": float(d.std()),

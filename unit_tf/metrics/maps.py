@@ -121,18 +121,28 @@ def rmse_per_image(pred, target):
     return np.sqrt(np.einsum("nhwc,nhwc->n", d, d) / float(h * w))
 
 
+_PALETTE_COLOURS = np.array([c for _, cs in PALETTE for c in cs], np.int32)
+_PALETTE_OWNER = np.array([k for k, (_, cs) in enumerate(PALETTE) for _ in cs], np.uint8)
+# Above this many pixels a full 24-bit lookup table (16 MB, ~1 s to build) is
+# cheaper than classifying each distinct colour.
+_TABLE_THRESHOLD = 1 << 22
+
+
+def _nearest_class(codes):
+    """Class of each 24-bit colour code (nearest palette colour, first on ties)."""
+    rgb = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.int32)
+    squared = ((rgb[:, None, :] - _PALETTE_COLOURS[None]) ** 2).sum(-1)
+    return _PALETTE_OWNER[squared.argmin(axis=1)]
+
+
 @functools.lru_cache(maxsize=1)
 def _class_table():
-    """Class of every 24-bit RGB colour (16 MB), built once in slabs."""
-    colours = np.array([c for _, cs in PALETTE for c in cs], np.int32)
-    owner = np.array([k for k, (_, cs) in enumerate(PALETTE) for _ in cs], np.uint8)
+    """Class of every 24-bit RGB colour, built once in slabs."""
     table = np.empty(1 << 24, np.uint8)
     slab = 1 << 20
     for start in range(0, 1 << 24, slab):
-        code = np.arange(start, start + slab, dtype=np.int32)
-        rgb = np.stack([code >> 16, (code >> 8) & 255, code & 255], axis=-1)
-        squared = ((rgb[:, None, :] - colours[None]) ** 2).sum(-1)
-        table[start:start + slab] = owner[squared.argmin(axis=1)]
+        table[start:start + slab] = _nearest_class(np.arange(start, start + slab,
+                                                             dtype=np.int32))
     return table
 
 
@@ -143,8 +153,16 @@ def _codes(images):
 
 
 def map_classes(images):
-    """uint8 RGB [..., 3] -> uint8 class index [...] (nearest `PALETTE` colour)."""
-    return _class_table()[_codes(images)]
+    """uint8 RGB [..., 3] -> uint8 class index [...] (nearest `PALETTE` colour).
+
+    Nearest by Euclidean RGB distance over all 7 palette colours; a tie goes
+    to the colour listed first in `PALETTE`.
+    """
+    codes = _codes(images)
+    if codes.size >= _TABLE_THRESHOLD:
+        return _class_table()[codes]
+    unique, inverse = np.unique(codes, return_inverse=True)
+    return _nearest_class(unique)[inverse].reshape(codes.shape)
 
 
 def class_confusion(pred, target):
@@ -431,10 +449,22 @@ class ConstantSearch:
         return best
 
 
-def score_constant(colour, target_chunks, metric):
-    """One metric of a constant-colour prediction over all pixels of the chunks."""
-    scores = MapScores(metrics=(metric,))
+def score_constants(colours, target_chunks):
+    """Scores constant-colour predictions on all pixels of the ground-truth chunks.
+
+    Args:
+        colours: {metric: (r, g, b)} for metrics of `DEFINITIONS`, e.g. the
+            colours `ConstantSearch.search` found.
+        target_chunks: an iterable of uint8 [n, H, W, 3] ground-truth maps
+            (one pass).
+
+    Returns:
+        {metric: the metric of painting every pixel that metric's colour}.
+    """
+    scores = {name: MapScores(metrics=(name,)) for name in colours}
     for target in target_chunks:
         target = _batch(target, "target")
-        scores.update(np.broadcast_to(np.asarray(colour, np.uint8), target.shape), target)
-    return scores.result()
+        for name, colour in colours.items():
+            constant = np.broadcast_to(np.asarray(colour, np.uint8), target.shape)
+            scores[name].update(constant, target)
+    return {name: score.result()[name] for name, score in scores.items()}

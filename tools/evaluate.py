@@ -1,0 +1,187 @@
+"""Evaluates a UNIT model on the paper's protocols and writes the numbers as JSON.
+
+Tasks (definitions are written into the JSON next to the numbers):
+  maps        satellite -> map on the 1098 val pairs at 256x256: pixel
+              accuracies (a) RGB distance <= 16, (b) max-channel <= 16,
+              (c) max-channel < 5, RMSE, and (d) map-class mIoU, each with the
+              best constant-colour baseline found on the same ground truth.
+  digits      toy digits (arXiv v1): colour-free distance to the known
+              translation, both directions.
+  adaptation  class-head accuracy on held-out target digits (UCI) and on
+              source test digits (MNIST).
+
+Usage (from the repository root):
+  python tools/evaluate.py --task maps --model runs/maps/model.keras \
+      --data maps:/work/shared/data/maps --out results/maps.json
+  python tools/evaluate.py --task maps --baseline_only --out results/maps_baselines.json
+  python tools/evaluate.py --task digits --model runs/digits/model.keras --out digits.json
+  python tools/evaluate.py --task adaptation --model runs/lenet/model.keras \
+      --data mnist_uci --out adaptation.json
+
+--model takes a .keras file saved from unit_tf.UNIT (and, where the library
+provides unit_tf.translator.load, a zoo entry name or a SavedModel folder).
+"""
+
+import datetime
+import json
+import os
+import shlex
+import sys
+import tempfile
+
+from absl import app, flags
+
+DEFAULT_MAPS_ROOT = os.environ.get("UNIT_TF_MAPS_ROOT", "/work/shared/data/maps")
+DEFAULT_DATA = {"maps": f"maps:{DEFAULT_MAPS_ROOT}", "digits": "mnist_toy",
+                "adaptation": "mnist_uci"}
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("task", None, ["maps", "digits", "adaptation"], "Evaluation protocol.")
+flags.DEFINE_string("model", None, "A .keras file saved from unit_tf.UNIT (or a zoo entry "
+                    "name / SavedModel folder where unit_tf.translator.load exists).")
+flags.DEFINE_string("data", None, "Evaluation data: maps:ROOT or pix2pix:DIR (maps), "
+                    "mnist_toy (digits), mnist_uci (adaptation). Default per task: "
+                    f"{DEFAULT_DATA}.")
+flags.DEFINE_integer("limit", None, "Evaluate only the first N images (quick checks).",
+                     lower_bound=1)
+flags.DEFINE_string("out", None, "Where to write the JSON results.")
+flags.DEFINE_enum("direction", "a2b", ["a2b", "b2a"],
+                  "maps: a2b translates the left (satellite) halves into maps.")
+flags.DEFINE_integer("size", 256, "maps: evaluation resolution (both halves resized).",
+                     lower_bound=8)
+flags.DEFINE_integer("batch_size", 4, "Images per model call.", lower_bound=1)
+flags.DEFINE_integer("samples_per_image", 4096,
+                     "maps: pixels per ground-truth map sampled for the constant search.",
+                     lower_bound=1)
+flags.DEFINE_bool("baseline_only", False,
+                  "maps: compute only the constant baselines (no --model needed).")
+flags.mark_flags_as_required(["task", "out"])
+
+
+def load_translator(source):
+    """A uint8 translator for --model.
+
+    Uses `unit_tf.translator.load` (zoo names, SavedModel folders, .keras
+    files) when the library has it; otherwise loads a .keras file saved from
+    `unit_tf.UNIT` and wraps it in `unit_tf.translator.Translator`.
+    """
+    import unit_tf  # registers UNIT with Keras before loading
+    from unit_tf import translator as translator_lib
+
+    loader = getattr(translator_lib, "load", None)
+    if loader is not None:
+        return loader(source)
+    if not source.endswith(".keras"):
+        raise ValueError(f"--model {source!r}: give a .keras file saved from "
+                         "unit_tf.UNIT (this unit_tf has no unit_tf.translator.load for "
+                         "zoo names or SavedModel folders).")
+    if not os.path.isfile(source):
+        raise ValueError(f"--model {source}: no such file.")
+    import keras
+    model = keras.models.load_model(source, compile=False)
+    if not isinstance(model, unit_tf.UNIT):
+        raise ValueError(f"--model {source}: holds a {type(model).__name__}, not a "
+                         "unit_tf.UNIT model.")
+    return translator_lib.Translator(model, name=os.path.basename(source))
+
+
+def write_json_atomic(path, payload):
+    """Writes JSON to a temp file beside `path`, then renames it into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".json.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _fmt(value, digits=4):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_table(result):
+    """A short human-readable summary of a result dict."""
+    metrics = result["metrics"]
+    if result["task"] == "maps":
+        print(f"maps ({result['num_images']} val images at {result['image_size']}, "
+              f"{result['direction']})")
+        print(f"  {'metric':<18}{'model':>9}{'constant':>10}  colour")
+        for name, m in metrics.items():
+            extra = f" ({m['constant_class']})" if "constant_class" in m else ""
+            print(f"  {name:<18}{_fmt(m['model']):>9}{_fmt(m['constant_baseline']):>10}"
+                  f"  {tuple(m['constant_colour'])}{extra}")
+        ious = result["class_iou"]["model"]
+        if ious:
+            print("  class IoU: " + ", ".join(f"{k} {_fmt(v, 3)}" for k, v in ious.items()))
+    elif result["task"] == "digits":
+        print("toy digits: mean colour-free distance (lower is better)")
+        for direction, m in metrics.items():
+            print(f"  {direction}: {m['mean_distance']:.3f} (+- {m['std']:.3f}, "
+                  f"{m['num_digits']} digits)")
+    else:
+        print(f"adaptation {result['source_domain']} -> {result['target_domain']}")
+        print(f"  target accuracy {metrics['target_accuracy']:.4f} "
+              f"({metrics['num_target']} held-out images)")
+        print(f"  source accuracy {metrics['source_accuracy']:.4f} "
+              f"({metrics['num_source']} test images)")
+
+
+def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_size=4,
+        samples_per_image=4096, baseline_only=False):
+    """Evaluates and writes `out`; returns the result dict."""
+    from unit_tf.data import parse_spec
+    from unit_tf.metrics import evaluation
+
+    data = data or DEFAULT_DATA[task]
+    parse_spec(data)
+    if baseline_only and task != "maps":
+        raise ValueError("--baseline_only applies to --task maps only.")
+    if model is None and not baseline_only:
+        raise ValueError("--model is required (or --baseline_only for the maps "
+                         "constant baselines).")
+    translator = load_translator(model) if model and not baseline_only else None
+    if task == "maps":
+        result = evaluation.evaluate_maps(translator, data, direction=direction,
+                                          limit=limit, size=size, batch_size=batch_size,
+                                          samples_per_image=samples_per_image)
+    elif task == "digits":
+        result = evaluation.evaluate_toy_digits(translator, limit=limit,
+                                                batch_size=max(batch_size, 64))
+    else:
+        result = evaluation.evaluate_adaptation(translator, data, limit=limit,
+                                                batch_size=max(batch_size, 64))
+    import unit_tf
+    result = {
+        "command": " ".join(shlex.quote(a) for a in ["python"] + sys.argv),
+        "model": None if baseline_only else model,
+        "data": data,
+        "limit": limit,
+        "unit_tf_version": unit_tf.__version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **result,
+    }
+    write_json_atomic(out, result)
+    return result
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        result = run(FLAGS.task, FLAGS.model, FLAGS.data, FLAGS.out, FLAGS.limit,
+                     FLAGS.direction, FLAGS.size, FLAGS.batch_size,
+                     FLAGS.samples_per_image, FLAGS.baseline_only)
+    except (ValueError, OSError, RuntimeError) as e:
+        sys.exit(f"error: {e}")
+    print_table(result)
+    print(f"wrote {FLAGS.out}")
+
+
+if __name__ == "__main__":
+    app.run(main)
