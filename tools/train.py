@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-from absl import app, flags
+from absl import app, flags, logging
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -87,6 +87,7 @@ def preset_overrides():
 
 def main(argv):
     del argv
+    logging.set_verbosity(logging.WARNING)
     from unit_tf.training import Trainer, NonFiniteLossError, make_strategy, ensure_writable
     strategy = make_strategy(FLAGS.strategy, FLAGS.cpu_devices)
 
