@@ -1,0 +1,61 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TRAIN = os.path.join(ROOT, "tools", "train.py")
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, TRAIN, *args], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {})))
+
+
+def test_train_tiny_on_mnist_toy_then_resume(tmp_path):
+    out = str(tmp_path / "run")
+    common = ["--preset", "tiny", "--batch_size", "8", "--log_every", "2",
+              "--sample_every", "2", "--checkpoint_every", "2", "--out", out]
+    proc = run(*common, "--steps", "4")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    config = json.load(open(os.path.join(out, "train_config.json")))
+    assert config["steps"] == 4 and config["domains"] == ["strokes", "edges"]
+    assert config["precision"] == "mixed_bfloat16"
+    assert {"model.keras", "checkpoints", "samples", "tensorboard"} <= set(os.listdir(out))
+    assert "step_00000004.png" in os.listdir(os.path.join(out, "samples"))
+    proc = run(*common, "--steps", "6")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Resumed from step 4" in proc.stdout
+    assert json.load(open(os.path.join(out, "train_config.json")))["steps"] == 6
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data", "cifar:here"], "cifar:here"),
+    (["--preset", "nips_translation"], "--data is required"),
+    (["--preset", "unknown"], "valid presets"),
+    (["--shared_encoder", "-1"], "shared_encoder must be a non-negative"),
+])
+def test_bad_flags_fail_clearly(tmp_path, args, message):
+    proc = run("--steps", "1", "--out", str(tmp_path / "o"), *args)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+
+
+def test_unwritable_out(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("--preset", "tiny", "--steps", "1", "--out", str(blocker / "run"))
+    assert proc.returncode != 0 and "not writable" in proc.stderr
+    assert not (tmp_path / "file" / "run").exists()
+
+
+def test_npm_missing_is_explained(tmp_path):
+    env = {"PATH": os.path.dirname(sys.executable), "UNIT_TF_CACHE": str(tmp_path / "cache")}
+    proc = run("--preset", "tiny", "--steps", "1", "--out", str(tmp_path / "o"), env=env)
+    assert proc.returncode != 0
+    assert "`npm` is not installed" in proc.stderr
+    cache = tmp_path / "cache"
+    assert not cache.exists() or not os.listdir(cache)  # nothing half-written
