@@ -36,26 +36,34 @@ DEFAULT_DATA = {"maps": f"maps:{DEFAULT_MAPS_ROOT}", "digits": "mnist_toy",
                 "adaptation": "mnist_uci"}
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("task", None, ["maps", "digits", "adaptation"], "Evaluation protocol.")
-flags.DEFINE_string("model", None, "A .keras file saved from unit_tf.UNIT (or a zoo entry "
-                    "name / SavedModel folder where unit_tf.translator.load exists).")
-flags.DEFINE_string("data", None, "Evaluation data: maps:ROOT or pix2pix:DIR (maps), "
-                    "mnist_toy (digits), mnist_uci (adaptation). Default per task: "
-                    f"{DEFAULT_DATA}.")
-flags.DEFINE_integer("limit", None, "Evaluate only the first N images (quick checks).",
-                     lower_bound=1)
-flags.DEFINE_string("out", None, "Where to write the JSON results.")
-flags.DEFINE_enum("direction", "a2b", ["a2b", "b2a"],
-                  "maps: a2b translates the left (satellite) halves into maps.")
-flags.DEFINE_integer("size", 256, "maps: evaluation resolution (both halves resized).",
-                     lower_bound=8)
-flags.DEFINE_integer("batch_size", 4, "Images per model call.", lower_bound=1)
-flags.DEFINE_integer("samples_per_image", 4096,
-                     "maps: pixels per ground-truth map sampled for the constant search.",
-                     lower_bound=1)
-flags.DEFINE_bool("baseline_only", False,
-                  "maps: compute only the constant baselines (no --model needed).")
-flags.mark_flags_as_required(["task", "out"])
+
+
+def define_flags():
+    """Defines the command-line flags.
+
+    Called only when run as a script, so tests can import this module beside
+    other tools without their flag names clashing.
+    """
+    flags.DEFINE_enum("task", None, ["maps", "digits", "adaptation"], "Evaluation protocol.")
+    flags.DEFINE_string("model", None, "A .keras file saved from unit_tf.UNIT (or a zoo entry "
+                        "name / SavedModel folder where unit_tf.translator.load exists).")
+    flags.DEFINE_string("data", None, "Evaluation data: maps:ROOT or pix2pix:DIR (maps), "
+                        "mnist_toy (digits), mnist_uci (adaptation). Default per task: "
+                        f"{DEFAULT_DATA}.")
+    flags.DEFINE_integer("limit", None, "Evaluate only the first N images (quick checks).",
+                         lower_bound=1)
+    flags.DEFINE_string("out", None, "Where to write the JSON results.")
+    flags.DEFINE_enum("direction", "a2b", ["a2b", "b2a"],
+                      "maps: a2b translates the left (satellite) halves into maps.")
+    flags.DEFINE_integer("size", 256, "maps: evaluation resolution (both halves resized).",
+                         lower_bound=8)
+    flags.DEFINE_integer("batch_size", 4, "Images per model call.", lower_bound=1)
+    flags.DEFINE_integer("samples_per_image", 4096,
+                         "maps: pixels per ground-truth map sampled for the constant search.",
+                         lower_bound=1)
+    flags.DEFINE_bool("baseline_only", False,
+                      "maps: compute only the constant baselines (no --model needed).")
+    flags.mark_flags_as_required(["task", "out"])
 
 
 def load_translator(source):
@@ -133,8 +141,15 @@ def print_table(result):
 
 
 def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_size=4,
-        samples_per_image=4096, baseline_only=False):
-    """Evaluates and writes `out`; returns the result dict."""
+        samples_per_image=4096, baseline_only=False, command=None):
+    """Evaluates and writes `out`; returns the result dict.
+
+    Args mirror the flags; `command` is recorded in the JSON (default: this
+    process's command line).
+    """
+    if model and model.endswith(".keras") and not os.path.isfile(model):
+        # Checked before the slow TensorFlow import, so typos fail at once.
+        raise ValueError(f"--model {model}: no such file.")
     from unit_tf.data import parse_spec
     from unit_tf.metrics import evaluation
 
@@ -158,7 +173,7 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
                                                 batch_size=max(batch_size, 64))
     import unit_tf
     result = {
-        "command": " ".join(shlex.quote(a) for a in ["python"] + sys.argv),
+        "command": command or " ".join(shlex.quote(a) for a in ["python"] + sys.argv),
         "model": None if baseline_only else model,
         "data": data,
         "limit": limit,
@@ -184,4 +199,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

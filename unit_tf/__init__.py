@@ -5,3 +5,5 @@ from unit_tf.networks import PRESETS, Preset, get_preset
 
 __version__ = "0.1.0"
 __all__ = ["PRESETS", "Preset", "UNIT", "get_preset", "losses"]
+
+from unit_tf import export, zoo  # noqa: E402  (unit_tf.zoo.load(...) after `import unit_tf`)

@@ -109,7 +109,7 @@ def parse_spec(spec):
         if not rest:
             _fail(spec, f"{prefix}: needs a value after the colon")
         if prefix == "folders":
-            dirs = [d for d in rest.split(",")]
+            dirs = rest.split(",")
             if len(dirs) != 2 or not all(dirs):
                 _fail(spec, "folders: takes exactly two folders, DIR_A,DIR_B")
             a, b = (DomainSpec("folder", _folder_name(d), path=d) for d in dirs)
@@ -329,7 +329,8 @@ def make_dataset(spec, image_size, batch_size, channels=(3, 3), seed=0, shuffle=
     Returns:
         A tf.data.Dataset of (x_a, x_b) float32 [batch, H, W, C] in [-1, 1],
         or (x_a, x_b, labels_a int32 [batch]) when domain A is labelled
-        (mnist_uci, X+Y, tfds:A+B): the domain adaptation batches.
+        (mnist_uci, fashion_mnist, X+Y, tfds:A+B): the domain adaptation
+        batches. Models without a class head ignore the labels.
     """
     parsed = spec if isinstance(spec, DataSpec) else parse_spec(spec)
     if len(channels) != 2:
@@ -340,8 +341,10 @@ def make_dataset(spec, image_size, batch_size, channels=(3, 3), seed=0, shuffle=
                   shuffle=shuffle, repeat=repeat, random_crop=random_crop, flip=flip,
                   resize_to=resize_to)
     # Distinct seeds per domain keep A's and B's orders unrelated.
+    # A two-domain TFDS dataset's "label" says which domain (A or B), not a class.
+    want_labels = with_labels and parsed.form != "tfds"
     a, labelled = _domain_batches(parsed.a, 2 * seed + 1, channels[0],
-                                  want_labels=with_labels, **common)
+                                  want_labels=want_labels, **common)
     b, _ = _domain_batches(parsed.b, 2 * seed + 2, channels[1], want_labels=False, **common)
 
     def unpaired(batch_a, batch_b):

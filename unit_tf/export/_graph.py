@@ -30,10 +30,6 @@ def source_channels(preset, direction):
     return preset.channels_a if direction == "a2b" else preset.channels_b
 
 
-def target_channels(preset, direction):
-    return preset.channels_b if direction == "a2b" else preset.channels_a
-
-
 def inference_variables(model):
     """The tf.Variables the translations read: encoders and generators.
 
@@ -118,11 +114,11 @@ def check_batch(images, preset, direction, name):
         return tf.identity(images)
 
 
-def translate_uint8(model, images, direction, pad=True):
+def translate_uint8(model, images, direction):
     """uint8 [B, H, W, C] -> uint8 translation, padded and cropped back."""
     translate = model.translate_a2b if direction == "a2b" else model.translate_b2a
     p = model.preset
-    if p.fixed_size or not pad:
+    if p.fixed_size:
         return to_uint8(translate(to_unit_range(images)))
     h, w = images.shape[1], images.shape[2]
     if h is None or w is None:

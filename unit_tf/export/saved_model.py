@@ -4,11 +4,13 @@ The exported graph needs only TensorFlow: uint8 in, uint8 out, with the
 scaling to [-1, 1], the padding to the net's size divisor and the crop back
 inside the graph. Signatures:
 
-    serving_default        A -> B, same as translate_a2b
-    translate_a2b          {"images": uint8 [batch, H, W, C_a]} -> {"images": uint8 [batch, H, W, C_b]}
-    translate_b2a          {"images": uint8 [batch, H, W, C_b]} -> {"images": uint8 [batch, H, W, C_a]}
-    translate_a2b_bytes    {"images_bytes": string [batch]} -> {"images_bytes": string [batch]}
-    translate_b2a_bytes    encoded JPEG/PNG/BMP/GIF in, PNG out, one image per string
+    serving_default      A -> B, the same as translate_a2b
+    translate_a2b        {"images": uint8 [batch, H, W, C_a]}
+                         -> {"images": uint8 [batch, H, W, C_b]}
+    translate_b2a        {"images": uint8 [batch, H, W, C_b]}
+                         -> {"images": uint8 [batch, H, W, C_a]}
+    translate_a2b_bytes  {"images_bytes": string [batch]} -> {"images_bytes": string [batch]}
+    translate_b2a_bytes  encoded JPEG/PNG/BMP/GIF in, PNG out, one image per string
 
 The `_bytes` suffix is TF Serving's REST convention: inputs sent as
 {"b64": ...} are decoded to bytes, and outputs whose name ends in `_bytes`

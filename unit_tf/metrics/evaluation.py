@@ -65,16 +65,16 @@ def evaluate_maps(translator, data, direction="a2b", limit=None, size=256, batch
     translate = _translate_fn(translator, direction) if translator is not None else None
     model_scores = maps_metrics.MapScores() if translate else None
     search = maps_metrics.ConstantSearch(samples_per_image, seed)
-    start = time.time()
+    start, num_images = time.time(), 0
     for satellite, target, _ in maps_data.iter_pairs(folder, size, limit):
         source, target = (satellite, target) if direction == "a2b" else (target, satellite)
         if translate:
             pred = _in_batches(translate, source, batch_size)
             model_scores.update(pred, target)
         search.add(target)
+        num_images += len(target)
         if log:
-            log(f"  {search.class_counts.sum() // (size * size)} images, "
-                f"{time.time() - start:.0f}s")
+            log(f"  {num_images} images, {time.time() - start:.0f}s")
     constants = search.search()
     # Second pass over the ground truth: each constant scored on all pixels.
     chunks = (t if direction == "a2b" else s
@@ -99,7 +99,7 @@ def evaluate_maps(translator, data, direction="a2b", limit=None, size=256, batch
         "eval_folder": folder,
         "direction": direction,
         "image_size": size,
-        "num_images": int(search.class_counts.sum() // (size * size)),
+        "num_images": num_images,
         "metrics": metrics,
         "class_iou": {"model": model.get("class_iou"),
                       "constant_baseline": miou_constant["class_iou"]},

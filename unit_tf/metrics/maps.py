@@ -118,31 +118,28 @@ def rmse_per_image(pred, target):
     """
     d = _difference(pred, target)
     h, w = d.shape[1:3]
-    return np.sqrt(np.einsum("nhwc,nhwc->n", d, d) / float(h * w))
+    # int64: a 256x256 image's sum of squares overflows int32.
+    return np.sqrt(np.einsum("nhwc,nhwc->n", d, d, dtype=np.int64) / float(h * w))
 
 
 _PALETTE_COLOURS = np.array([c for _, cs in PALETTE for c in cs], np.int32)
 _PALETTE_OWNER = np.array([k for k, (_, cs) in enumerate(PALETTE) for _ in cs], np.uint8)
-# Above this many pixels a full 24-bit lookup table (16 MB, ~1 s to build) is
-# cheaper than classifying each distinct colour.
-_TABLE_THRESHOLD = 1 << 22
-
-
-def _nearest_class(codes):
-    """Class of each 24-bit colour code (nearest palette colour, first on ties)."""
-    rgb = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.int32)
-    squared = ((rgb[:, None, :] - _PALETTE_COLOURS[None]) ** 2).sum(-1)
-    return _PALETTE_OWNER[squared.argmin(axis=1)]
 
 
 @functools.lru_cache(maxsize=1)
 def _class_table():
-    """Class of every 24-bit RGB colour, built once in slabs."""
-    table = np.empty(1 << 24, np.uint8)
-    slab = 1 << 20
-    for start in range(0, 1 << 24, slab):
-        table[start:start + slab] = _nearest_class(np.arange(start, start + slab,
-                                                             dtype=np.int32))
+    """Class of every 24-bit RGB colour, [256, 256, 256] uint8 (16 MB, built once).
+
+    Squared distance is a sum over channels, so per red value the distances
+    of all (green, blue) pairs to the 7 palette colours are one broadcast add.
+    """
+    values = np.arange(256, dtype=np.int32)
+    r, g, b = ((values[:, None] - _PALETTE_COLOURS[None, :, c]) ** 2 for c in range(3))
+    green_blue = g[:, None, :] + b[None, :, :]
+    table = np.empty((256, 256, 256), np.uint8)
+    for red in range(256):
+        # argmin takes the first minimum: ties go to the earlier palette colour.
+        table[red] = _PALETTE_OWNER[(green_blue + r[red]).argmin(axis=-1)]
     return table
 
 
@@ -158,11 +155,8 @@ def map_classes(images):
     Nearest by Euclidean RGB distance over all 7 palette colours; a tie goes
     to the colour listed first in `PALETTE`.
     """
-    codes = _codes(images)
-    if codes.size >= _TABLE_THRESHOLD:
-        return _class_table()[codes]
-    unique, inverse = np.unique(codes, return_inverse=True)
-    return _nearest_class(unique)[inverse].reshape(codes.shape)
+    images = np.asarray(images)
+    return _class_table()[images[..., 0], images[..., 1], images[..., 2]]
 
 
 def class_confusion(pred, target):
@@ -266,18 +260,23 @@ def _runs(kind, radius, strict):
     return runs
 
 
-def _region_sums(hist, runs):
-    """For every cell c of a 3D histogram, the total over cells c + region."""
+def _region_sums(hist, runs, start=(0, 0, 0), stop=None):
+    """For every cell c in [start, stop) of a 3D histogram, the total over c + region.
+
+    The region is given as runs along axis 2 (see `_runs`), summed with a
+    cumulative sum, so the cost is (#runs) x (#cells asked for).
+    """
+    stop = hist.shape if stop is None else stop
+    (s0, s1, s2), (e0, e1, e2) = start, stop
     pad = max(max(abs(i), abs(j), length) for (i, j), length in runs.items())
-    n0, n1, n2 = hist.shape
     padded = np.pad(hist, pad)
     cumulative = np.concatenate(
         [np.zeros(padded.shape[:2] + (1,)), np.cumsum(padded, axis=2)], axis=2)
-    out = np.zeros(hist.shape)
+    out = np.zeros((e0 - s0, e1 - s1, e2 - s2))
     for (i, j), length in runs.items():
-        rows = cumulative[pad + i:pad + i + n0, pad + j:pad + j + n1]
-        out += (rows[:, :, pad + length + 1:pad + length + 1 + n2]
-                - rows[:, :, pad - length:pad - length + n2])
+        rows = cumulative[pad + i + s0:pad + i + e0, pad + j + s1:pad + j + e1]
+        out += (rows[:, :, pad + length + 1 + s2:pad + length + 1 + e2]
+                - rows[:, :, pad - length + s2:pad - length + e2])
     return out
 
 
@@ -327,10 +326,7 @@ def best_indicator_constant(colours, weights, kind, threshold, strict=False):
         inside = np.all((colours >= lo) & (colours <= hi), axis=1)
         shape = tuple(int(v) for v in hi - lo + 1)
         local = _histogram(colours[inside], weights[inside], lo, shape)
-        scores = _region_sums(local, runs)
-        start = cand_lo - lo
-        stop = cand_hi - lo + 1
-        window = scores[start[0]:stop[0], start[1]:stop[1], start[2]:stop[2]]
+        window = _region_sums(local, runs, tuple(cand_lo - lo), tuple(cand_hi - lo + 1))
         k = np.unravel_index(np.argmax(window), window.shape)
         if window[k] > best_score:
             best_score = float(window[k])

@@ -28,13 +28,14 @@ from unit_tf.zoo.registry import (ENV_ROOT, ChecksumError, MissingWeightsError,
                                   load_entry, zoo_root)
 from unit_tf.zoo.weights import load_weights, read_weights, sha256_file, write_weights
 
-# `unit_tf.zoo.list()` reads naturally; inside this package use list_entries.
+# `unit_tf.zoo.list()` reads naturally; it is left out of __all__ so that
+# `from unit_tf.zoo import *` cannot shadow the builtin.
 list = list_entries  # noqa: A001
 
 __all__ = [
     "ENV_ROOT", "REFERENCE_TOLERANCE", "SCHEMA_VERSION", "STATUSES", "ChecksumError",
     "ManifestError", "MissingWeightsError", "UnknownEntryError", "UnpublishedEntryError",
-    "ZooError", "build_model", "compare_reference", "entry_dir", "get_manifest", "list",
+    "ZooError", "build_model", "compare_reference", "entry_dir", "get_manifest",
     "list_entries", "load", "load_entry", "load_weights", "model_card", "preset_overrides",
     "read_manifest", "read_weights", "sha256_file", "storage_parity", "validate_manifest",
     "write_entry", "write_manifest", "write_reference", "write_sample_grid", "write_weights",

@@ -1,0 +1,191 @@
+"""Translates image files with a UNIT model and writes PNGs.
+
+Any input size works for fully convolutional presets (the translator pads to
+the net's size divisor and crops back); fixed-size presets (digits) take
+their own size only. Gray, RGB and RGBA inputs are converted to the
+channels the source domain expects (alpha composited on white). Each output
+is written to a temp file and renamed, so a stopped run leaves no partial
+PNGs.
+
+Usage (from the repository root):
+  python tools/translate.py --model runs/maps/model.keras --direction a2b \
+      --input photos/ --output out/
+  # pix2pix-style side-by-side files: translate the left (satellite) halves
+  python tools/translate.py --model runs/maps/model.keras --direction a2b \
+      --input /work/shared/data/maps/val/1.jpg,/work/shared/data/maps/val/2.jpg \
+      --half left --output out/
+
+Folders are searched recursively and their layout is kept under --output;
+each output is named after its input with a .png suffix.
+"""
+
+import os
+import sys
+import tempfile
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defines the command-line flags.
+
+    Called only when run as a script, so tests can import this module beside
+    other tools without their flag names clashing.
+    """
+    flags.DEFINE_string("model", None, "A .keras file saved from unit_tf.UNIT (or a zoo entry "
+                        "name / SavedModel folder where unit_tf.translator.load exists).")
+    flags.DEFINE_enum("direction", "a2b", ["a2b", "b2a"], "a2b: domain A -> B; b2a: B -> A.")
+    flags.DEFINE_list("input", None, "Image files and/or folders, comma-separated.")
+    flags.DEFINE_string("output", None, "Folder for the translated PNGs (created if needed).")
+    flags.DEFINE_enum("half", None, ["left", "right"],
+                      "Take only this half of each input (pix2pix side-by-side files).")
+    flags.mark_flags_as_required(["model", "input", "output"])
+
+
+def load_translator(source):
+    """A uint8 translator for --model.
+
+    Uses `unit_tf.translator.load` (zoo names, SavedModel folders, .keras
+    files) when the library has it; otherwise loads a .keras file saved from
+    `unit_tf.UNIT` and wraps it in `unit_tf.translator.Translator`.
+    """
+    import unit_tf  # registers UNIT with Keras before loading
+    from unit_tf import translator as translator_lib
+
+    loader = getattr(translator_lib, "load", None)
+    if loader is not None:
+        return loader(source)
+    if not source.endswith(".keras"):
+        raise ValueError(f"--model {source!r}: give a .keras file saved from "
+                         "unit_tf.UNIT (this unit_tf has no unit_tf.translator.load for "
+                         "zoo names or SavedModel folders).")
+    if not os.path.isfile(source):
+        raise ValueError(f"--model {source}: no such file.")
+    import keras
+    model = keras.models.load_model(source, compile=False)
+    if not isinstance(model, unit_tf.UNIT):
+        raise ValueError(f"--model {source}: holds a {type(model).__name__}, not a "
+                         "unit_tf.UNIT model.")
+    return translator_lib.Translator(model, name=os.path.basename(source))
+
+
+def plan_outputs(inputs, output):
+    """[(input path, output path)] for files and folders; checks every input first.
+
+    Raises:
+        ValueError: a missing input, an empty or image-less folder, a corrupt
+            file (named), or two inputs that would write the same output.
+    """
+    from unit_tf.data import images as img
+
+    plan = []
+    for entry in inputs:
+        if os.path.isdir(entry):
+            for path in img.list_images(entry):
+                relative = os.path.relpath(path, entry)
+                plan.append((path, os.path.join(output, os.path.splitext(relative)[0] + ".png")))
+        elif os.path.isfile(entry):
+            img.check_image_file(entry)
+            name = os.path.splitext(os.path.basename(entry))[0] + ".png"
+            plan.append((entry, os.path.join(output, name)))
+        else:
+            raise ValueError(f"--input {entry}: no such file or folder.")
+    seen = {}
+    for source, target in plan:
+        if target in seen:
+            raise ValueError(f"{seen[target]} and {source} would both be written to "
+                             f"{target}; translate them in separate runs.")
+        seen[target] = source
+    return plan
+
+
+def check_output_folder(output):
+    """Creates `output` and proves it is writable, or raises ValueError saying why."""
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise ValueError(f"--output {output} is a file; give a folder for the PNGs.")
+    try:
+        os.makedirs(output, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=output, suffix=".tmp")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise ValueError(f"--output {output}: cannot write there "
+                         f"({e.strerror or e}).") from e
+
+
+def write_png_atomic(path, image):
+    """Encodes uint8 [H, W, C] as PNG into a temp file beside `path`, then renames it."""
+    import tensorflow as tf
+
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    data = tf.io.encode_png(image).numpy()
+    fd, tmp = tempfile.mkstemp(suffix=".png.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def source_channels(translator, direction):
+    """Channels of the source domain of `direction` (3 when the translator does not say).
+
+    Keras-backed translators carry the preset; exported ones a {"a", "b"}
+    `channels` dict.
+    """
+    source = "a" if direction == "a2b" else "b"
+    preset = getattr(translator, "preset", None)
+    if preset is not None:
+        return getattr(preset, f"channels_{source}")
+    channels = getattr(translator, "channels", None)
+    if isinstance(channels, dict) and source in channels:
+        return int(channels[source])
+    return 3
+
+
+def run(model, direction, inputs, output, half=None, log=print):
+    """Translates every input; returns the list of written paths."""
+    for entry in inputs:
+        # Checked before the slow TensorFlow import, so typos fail at once.
+        if not os.path.exists(entry):
+            raise ValueError(f"--input {entry}: no such file or folder.")
+    from unit_tf.data import images as img
+
+    plan = plan_outputs(inputs, output)
+    check_output_folder(output)
+    translator = load_translator(model)
+    translate = getattr(translator, f"translate_{direction}")
+    channels = source_channels(translator, direction)
+    written = []
+    for source, target in plan:
+        image = img.load_image(source, channels, half)
+        try:
+            result = translate(image)
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from e
+        write_png_atomic(target, result)
+        written.append(target)
+        if log:
+            log(f"{source} -> {target}")
+    return written
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        written = run(FLAGS.model, FLAGS.direction, FLAGS.input, FLAGS.output, FLAGS.half)
+    except (ValueError, OSError, RuntimeError, TypeError) as e:
+        sys.exit(f"error: {e}")
+    print(f"wrote {len(written)} image(s) to {FLAGS.output}")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)
