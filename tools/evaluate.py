@@ -131,7 +131,8 @@ def print_table(result):
         print("toy digits: mean colour-free distance (lower is better)")
         for direction, m in metrics.items():
             print(f"  {direction}: {m['mean_distance']:.3f} (+- {m['std']:.3f}, "
-                  f"{m['num_digits']} digits)")
+                  f"{m['num_digits']} digits); copy-the-input baseline "
+                  f"{m['baseline_identity']:.3f}, black-image baseline {m['baseline_blank']:.3f}")
     else:
         print(f"adaptation {result['source_domain']} -> {result['target_domain']}")
         print(f"  target accuracy {metrics['target_accuracy']:.4f} "

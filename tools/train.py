@@ -151,6 +151,7 @@ def main(argv):
                   "preset": preset.to_dict(), "data": spec, "domains": list(names),
                   "steps": trainer.step, "precision": precision,
                   "replicas": strategy.num_replicas_in_sync,
+                  "wall_time_s": round(trainer.elapsed, 1),
                   "wall_time_s_this_run": round(time.time() - start, 1),
                   "final_losses": logs}
         tmp = os.path.join(out, "train_config.json.tmp")

