@@ -66,33 +66,6 @@ def define_flags():
     flags.mark_flags_as_required(["task", "out"])
 
 
-def load_translator(source):
-    """A uint8 translator for --model.
-
-    Uses `unit_tf.translator.load` (zoo names, SavedModel folders, .keras
-    files) when the library has it; otherwise loads a .keras file saved from
-    `unit_tf.UNIT` and wraps it in `unit_tf.translator.Translator`.
-    """
-    import unit_tf  # registers UNIT with Keras before loading
-    from unit_tf import translator as translator_lib
-
-    loader = getattr(translator_lib, "load", None)
-    if loader is not None:
-        return loader(source)
-    if not source.endswith(".keras"):
-        raise ValueError(f"--model {source!r}: give a .keras file saved from "
-                         "unit_tf.UNIT (this unit_tf has no unit_tf.translator.load for "
-                         "zoo names or SavedModel folders).")
-    if not os.path.isfile(source):
-        raise ValueError(f"--model {source}: no such file.")
-    import keras
-    model = keras.models.load_model(source, compile=False)
-    if not isinstance(model, unit_tf.UNIT):
-        raise ValueError(f"--model {source}: holds a {type(model).__name__}, not a "
-                         "unit_tf.UNIT model.")
-    return translator_lib.Translator(model, name=os.path.basename(source))
-
-
 def write_json_atomic(path, payload):
     """Writes JSON to a temp file beside `path`, then renames it into place."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -153,6 +126,7 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
         raise ValueError(f"--model {model}: no such file.")
     from unit_tf.data import parse_spec
     from unit_tf.metrics import evaluation
+    from unit_tf import translator as translator_lib
 
     data = data or DEFAULT_DATA[task]
     parse_spec(data)
@@ -161,7 +135,7 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
     if model is None and not baseline_only:
         raise ValueError("--model is required (or --baseline_only for the maps "
                          "constant baselines).")
-    translator = load_translator(model) if model and not baseline_only else None
+    translator = translator_lib.load(model) if model and not baseline_only else None
     if task == "maps":
         result = evaluation.evaluate_maps(translator, data, direction=direction,
                                           limit=limit, size=size, batch_size=batch_size,

@@ -44,33 +44,6 @@ def define_flags():
     flags.mark_flags_as_required(["model", "input", "output"])
 
 
-def load_translator(source):
-    """A uint8 translator for --model.
-
-    Uses `unit_tf.translator.load` (zoo names, SavedModel folders, .keras
-    files) when the library has it; otherwise loads a .keras file saved from
-    `unit_tf.UNIT` and wraps it in `unit_tf.translator.Translator`.
-    """
-    import unit_tf  # registers UNIT with Keras before loading
-    from unit_tf import translator as translator_lib
-
-    loader = getattr(translator_lib, "load", None)
-    if loader is not None:
-        return loader(source)
-    if not source.endswith(".keras"):
-        raise ValueError(f"--model {source!r}: give a .keras file saved from "
-                         "unit_tf.UNIT (this unit_tf has no unit_tf.translator.load for "
-                         "zoo names or SavedModel folders).")
-    if not os.path.isfile(source):
-        raise ValueError(f"--model {source}: no such file.")
-    import keras
-    model = keras.models.load_model(source, compile=False)
-    if not isinstance(model, unit_tf.UNIT):
-        raise ValueError(f"--model {source}: holds a {type(model).__name__}, not a "
-                         "unit_tf.UNIT model.")
-    return translator_lib.Translator(model, name=os.path.basename(source))
-
-
 def plan_outputs(inputs, output):
     """[(input path, output path)] for files and folders; checks every input first.
 
@@ -155,11 +128,12 @@ def run(model, direction, inputs, output, half=None, log=print):
         # Checked before the slow TensorFlow import, so typos fail at once.
         if not os.path.exists(entry):
             raise ValueError(f"--input {entry}: no such file or folder.")
+    from unit_tf import translator as translator_lib
     from unit_tf.data import images as img
 
     plan = plan_outputs(inputs, output)
     check_output_folder(output)
-    translator = load_translator(model)
+    translator = translator_lib.load(model)
     translate = getattr(translator, f"translate_{direction}")
     channels = source_channels(translator, direction)
     written = []
