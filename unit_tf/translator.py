@@ -4,7 +4,44 @@ import numpy as np
 import tensorflow as tf
 
 
-class Translator:
+class BaseTranslator:
+    """The uint8 interface shared by the Keras, SavedModel and TFLite translators.
+
+    Subclasses set `name`, `domain_a`, `domain_b` and implement
+    `_run(images, direction)` on a non-empty uint8 [batch, H, W, C] array,
+    raising ValueError for shapes they cannot take.
+    """
+
+    @property
+    def directions(self):
+        return {"a2b": f"{self.domain_a} -> {self.domain_b}",
+                "b2a": f"{self.domain_b} -> {self.domain_a}"}
+
+    def translate_a2b(self, images):
+        """Domain A -> B. uint8 [B, H, W, C] or [H, W, C] in, uint8 out."""
+        return self._translate(images, "a2b")
+
+    def translate_b2a(self, images):
+        """Domain B -> A. uint8 [B, H, W, C] or [H, W, C] in, uint8 out."""
+        return self._translate(images, "b2a")
+
+    def _translate(self, images, direction):
+        images = np.asarray(images)
+        if images.dtype != np.uint8:
+            raise TypeError(f"{self.name}: translate_{direction} takes uint8 images "
+                            f"(0-255), got dtype {images.dtype}.")
+        single = images.ndim == 3
+        if single:
+            images = images[None]
+        if images.ndim != 4 or 0 in images.shape:
+            raise ValueError(f"{self.name}: translate_{direction} takes a non-empty "
+                             f"[batch, height, width, channels] uint8 array, got shape "
+                             f"{images.shape}.")
+        out = self._run(images, direction)
+        return out[0] if single else out
+
+
+class Translator(BaseTranslator):
     """Translates uint8 images between two named domains with a UNIT model.
 
     Any input size works for fully convolutional presets: images are padded
@@ -35,36 +72,14 @@ class Translator:
     def preset(self):
         return self.model.preset
 
-    @property
-    def directions(self):
-        return {"a2b": f"{self.domain_a} -> {self.domain_b}",
-                "b2a": f"{self.domain_b} -> {self.domain_a}"}
-
-    def translate_a2b(self, images):
-        """Domain A -> B. uint8 [B, H, W, C] or [H, W, C] in, uint8 out."""
-        return self._translate(images, "a2b")
-
-    def translate_b2a(self, images):
-        """Domain B -> A. uint8 [B, H, W, C] or [H, W, C] in, uint8 out."""
-        return self._translate(images, "b2a")
-
-    def _translate(self, images, direction):
-        images = np.asarray(images)
-        if images.dtype != np.uint8:
-            raise TypeError(f"{self.name}: translate_{direction} takes uint8 images "
-                            f"(0-255), got dtype {images.dtype}.")
-        single = images.ndim == 3
-        if single:
-            images = images[None]
+    def _run(self, images, direction):
         source = "a" if direction == "a2b" else "b"
         p = self.preset
         channels = p.channels_a if source == "a" else p.channels_b
-        if images.ndim != 4 or images.shape[-1] != channels:
+        if images.shape[-1] != channels:
             raise ValueError(
                 f"{self.name}: translate_{direction} takes [batch, height, width, "
                 f"{channels}] uint8 images, got shape {images.shape}.")
-        if images.shape[1] == 0 or images.shape[2] == 0 or images.shape[0] == 0:
-            raise ValueError(f"{self.name}: empty image batch of shape {images.shape}.")
         h, w = images.shape[1:3]
         if p.fixed_size:
             if (h, w) != (p.image_size, p.image_size):
@@ -76,8 +91,7 @@ class Translator:
             ph, pw = -h % d, -w % d
             mode = "reflect" if ph < h and pw < w else "edge"
             padded = np.pad(images, ((0, 0), (0, ph), (0, pw), (0, 0)), mode=mode)
-        out = self._fn(direction)(tf.constant(padded)).numpy()[:, :h, :w]
-        return out[0] if single else out
+        return self._fn(direction)(tf.constant(padded)).numpy()[:, :h, :w]
 
     def _fn(self, direction):
         if direction not in self._fns:

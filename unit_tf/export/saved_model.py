@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from unit_tf.export import _graph
+from unit_tf.translator import BaseTranslator
 
 SIGNATURES = ("serving_default", "translate_a2b", "translate_b2a",
               "translate_a2b_bytes", "translate_b2a_bytes")
@@ -180,7 +181,7 @@ def find_saved_model(path):
     return os.path.join(path, str(max(versions))) if versions else None
 
 
-class SavedModelTranslator:
+class SavedModelTranslator(BaseTranslator):
     """A `Translator`-like object over an exported SavedModel.
 
     Same interface as `unit_tf.translator.Translator` (`translate_a2b`,
@@ -214,40 +215,19 @@ class SavedModelTranslator:
         self.fixed_size = int(self._loaded.fixed_size.numpy())
         self.name = os.path.basename(os.path.dirname(os.path.abspath(found)))
 
-    @property
-    def directions(self):
-        return {"a2b": f"{self.domain_a} -> {self.domain_b}",
-                "b2a": f"{self.domain_b} -> {self.domain_a}"}
-
-    def translate_a2b(self, images):
-        """Domain A -> B. uint8 [B, H, W, C] or [H, W, C] in, uint8 out."""
-        return self._translate(images, "a2b")
-
-    def translate_b2a(self, images):
-        """Domain B -> A. uint8 [B, H, W, C] or [H, W, C] in, uint8 out."""
-        return self._translate(images, "b2a")
-
     def translate_bytes(self, encoded, direction="a2b"):
         """Encoded images (JPEG/PNG bytes, a list) -> PNG bytes (a list)."""
         fn = self._loaded.signatures[f"translate_{direction}_bytes"]
         out = fn(images_bytes=tf.constant(list(encoded), tf.string))["images_bytes"]
         return [bytes(b) for b in out.numpy()]
 
-    def _translate(self, images, direction):
-        images = np.asarray(images)
-        if images.dtype != np.uint8:
-            raise TypeError(f"{self.name}: translate_{direction} takes uint8 images "
-                            f"(0-255), got dtype {images.dtype}.")
-        single = images.ndim == 3
-        if single:
-            images = images[None]
+    def _run(self, images, direction):
         channels = self.channels[direction[0]]
-        if images.ndim != 4 or images.shape[-1] != channels or 0 in images.shape:
+        if images.shape[-1] != channels:
             raise ValueError(f"{self.name}: translate_{direction} takes [batch, height, "
                              f"width, {channels}] uint8 images, got shape {images.shape}.")
         if self.fixed_size and images.shape[1:3] != (self.fixed_size, self.fixed_size):
             raise ValueError(f"{self.name}: takes only {self.fixed_size}x{self.fixed_size} "
                              f"images, got {images.shape[1]}x{images.shape[2]}.")
         fn = self._loaded.signatures[f"translate_{direction}"]
-        out = fn(images=tf.constant(images))["images"].numpy()
-        return out[0] if single else out
+        return fn(images=tf.constant(images))["images"].numpy()

@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from unit_tf.export import _graph
 from unit_tf.export.saved_model import TranslationModule
+from unit_tf.translator import BaseTranslator
 
 QUANTIZATIONS = ("none", "float16", "int8")
 TFLITE_SIGNATURES = ("translate_a2b", "translate_b2a")
@@ -107,7 +108,7 @@ def export_tflite(model_or_translator, path, quantize="none", size=None):
     return path
 
 
-class TFLiteTranslator:
+class TFLiteTranslator(BaseTranslator):
     """A `Translator`-like object over an exported `.tflite` file (LiteRT).
 
     Args:
@@ -140,31 +141,10 @@ class TFLiteTranslator:
             d: tuple(int(s) for s in r.get_input_details()["images"]["shape_signature"])
             for d, r in self._runners.items()}
 
-    @property
-    def directions(self):
-        return {"a2b": f"{self.domain_a} -> {self.domain_b}",
-                "b2a": f"{self.domain_b} -> {self.domain_a}"}
-
-    def translate_a2b(self, images):
-        """Domain A -> B. uint8 [B, H, W, C] or [H, W, C] at the exported size."""
-        return self._translate(images, "a2b")
-
-    def translate_b2a(self, images):
-        """Domain B -> A. uint8 [B, H, W, C] or [H, W, C] at the exported size."""
-        return self._translate(images, "b2a")
-
-    def _translate(self, images, direction):
-        images = np.asarray(images)
-        if images.dtype != np.uint8:
-            raise TypeError(f"{self.name}: translate_{direction} takes uint8 images "
-                            f"(0-255), got dtype {images.dtype}.")
-        single = images.ndim == 3
-        if single:
-            images = images[None]
+    def _run(self, images, direction):
         _, h, w, c = self.input_shapes[direction]
-        if images.ndim != 4 or images.shape[1:] != (h, w, c) or not images.shape[0]:
+        if images.shape[1:] != (h, w, c):
             raise ValueError(f"{self.name}: translate_{direction} takes [batch, {h}, {w}, "
                              f"{c}] uint8 images (the size fixed at export), got shape "
                              f"{images.shape}.")
-        out = self._runners[direction](images=np.ascontiguousarray(images))["images"]
-        return out[0] if single else out
+        return self._runners[direction](images=np.ascontiguousarray(images))["images"]
