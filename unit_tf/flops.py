@@ -17,6 +17,9 @@ Counted from layer shapes, not measured. What is counted:
     class head and labels, `classify` runs D_a(x_a) again plus the head;
     with feature matching, D on the four decodings aa, ab, ba, bb.
   - E/G step: D_a(x_ba), D_b(x_ab) again (D has just been updated).
+  - Only with `reuse_translations=False` (the alternative design the
+    benchmark compares): the D step's own forward pass to its translations,
+    E_a(x_a), E_b(x_b), G_b(z_a), G_a(z_b) (`translations_flops`).
 * Backward passes, as multiples of the forward FLOPs of the same calls:
   - 2x (gradient w.r.t. the input and w.r.t. the weights) for the networks
     whose weights are updated in that step: every D call of the D step,
@@ -125,7 +128,7 @@ class TrainStepFlops:
     g_step_d_forward: int = 0     # D on the translations in the E/G step
     g_step_d_backward: int = 0    # 1x: input gradients only
     eg_backward: int = 0          # 2x eg_forward
-    recomputed_eg_forward: int = 0  # only when the D step recomputes the E/G pass
+    recomputed_eg_forward: int = 0  # only when the D step recomputes its translations
 
     @property
     def forward(self):
@@ -215,6 +218,33 @@ def eg_pass_flops(model, image_size=None, batch_size=None):
     return total
 
 
+def translations_flops(model, image_size=None, batch_size=None):
+    """Forward FLOPs of the E/G work the D step needs: x_ab, x_ba (and x_aa, x_bb).
+
+    E_a(x_a), E_b(x_b), then G_b(z_a) and G_a(z_b) (the shared generator
+    layers once per code); with feature matching both decodings of each
+    code. This is what a D step that recomputed its inputs would run: in a
+    `tf.function` TensorFlow prunes the rest of `UNIT.call` (reconstructions,
+    cycle) when nothing reads it.
+    """
+    batch, h, w = _sizes(model, image_size, batch_size)
+    p = model.preset
+    enc_a, z_a = encode_flops(model, "a", (batch, h, w, p.channels_a))
+    enc_b, z_b = encode_flops(model, "b", (batch, h, w, p.channels_b))
+    total = enc_a + enc_b
+    if "d_feature_matching" in model.trackers:
+        return total + decode_both_flops(model, z_a) + decode_both_flops(model, z_b)
+    g = model.generator
+    for z, target in ((z_a, "b"), (z_b, "a")):
+        if g.shared_at != "start" or not g.share or g.context is not None:
+            total += decode_flops(model, target, z)[0]
+        else:
+            shared, hidden, _ = layers_flops(g.shared, z)
+            private = g.private_b if target == "b" else g.private_a
+            total += shared + layers_flops(private, hidden)[0]
+    return total
+
+
 def train_step_flops(model, image_size=None, batch_size=None, labels=False,
                      reuse_translations=True):
     """FLOPs of one `UNIT.train_step_losses` iteration (see the module docstring).
@@ -226,8 +256,9 @@ def train_step_flops(model, image_size=None, batch_size=None, labels=False,
         labels: the batches carry labels of domain A (adaptation presets):
             the class head term is computed.
         reuse_translations: True (the library's design) runs the E/G pass
-            once for both steps; False adds a second E/G forward pass for the
-            D step (the alternative the benchmark compares against).
+            once for both steps; False adds the forward work of recomputing
+            the D step's translations (`translations_flops`), the alternative
+            the benchmark compares against.
 
     Returns:
         A `TrainStepFlops`.
@@ -241,10 +272,10 @@ def train_step_flops(model, image_size=None, batch_size=None, labels=False,
     counts = TrainStepFlops(batch_size=batch, image_size=(h, w))
     counts.eg_forward = eg_pass_flops(model, (h, w), batch)
     counts.eg_backward = 2 * counts.eg_forward
-    if not reuse_translations:
-        counts.recomputed_eg_forward = counts.eg_forward
     if not model.use_discriminators:
         return counts
+    if not reuse_translations:
+        counts.recomputed_eg_forward = translations_flops(model, (h, w), batch)
     d_a, features_a = discriminate_flops(model, "a", x_a)
     d_b, _ = discriminate_flops(model, "b", x_b)
     # Reals and fakes: a translation has the target domain's shape.
