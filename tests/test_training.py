@@ -1,7 +1,4 @@
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest

@@ -23,11 +23,9 @@ provides unit_tf.translator.load, a zoo entry name or a SavedModel folder).
 """
 
 import datetime
-import json
 import os
 import shlex
 import sys
-import tempfile
 
 from absl import app, flags
 
@@ -64,22 +62,6 @@ def define_flags():
     flags.DEFINE_bool("baseline_only", False,
                       "maps: compute only the constant baselines (no --model needed).")
     flags.mark_flags_as_required(["task", "out"])
-
-
-def write_json_atomic(path, payload):
-    """Writes JSON to a temp file beside `path`, then renames it into place."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".json.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _fmt(value, digits=4):
@@ -127,6 +109,7 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
     from unit_tf.data import parse_spec
     from unit_tf.metrics import evaluation
     from unit_tf import translator as translator_lib
+    from unit_tf.fileio import atomic_write_json
 
     data = data or DEFAULT_DATA[task]
     parse_spec(data)
@@ -156,7 +139,7 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         **result,
     }
-    write_json_atomic(out, result)
+    atomic_write_json(out, result)
     return result
 
 

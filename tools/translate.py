@@ -88,24 +88,6 @@ def check_output_folder(output):
                          f"({e.strerror or e}).") from e
 
 
-def write_png_atomic(path, image):
-    """Encodes uint8 [H, W, C] as PNG into a temp file beside `path`, then renames it."""
-    import tensorflow as tf
-
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    data = tf.io.encode_png(image).numpy()
-    fd, tmp = tempfile.mkstemp(suffix=".png.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def source_channels(translator, direction):
     """Channels of the source domain of `direction` (3 when the translator does not say).
 
@@ -129,6 +111,7 @@ def run(model, direction, inputs, output, half=None, log=print):
         if not os.path.exists(entry):
             raise ValueError(f"--input {entry}: no such file or folder.")
     from unit_tf import translator as translator_lib
+    from unit_tf.fileio import atomic_write_png
     from unit_tf.data import images as img
 
     plan = plan_outputs(inputs, output)
@@ -143,7 +126,7 @@ def run(model, direction, inputs, output, half=None, log=print):
             result = translate(image)
         except ValueError as e:
             raise ValueError(f"{source}: {e}") from e
-        write_png_atomic(target, result)
+        atomic_write_png(target, result)
         written.append(target)
         if log:
             log(f"{source} -> {target}")

@@ -23,8 +23,7 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image
-
+from unit_tf.fileio import atomic_write_png
 from unit_tf.visualize import sample_grid
 
 
@@ -76,12 +75,6 @@ def ensure_writable(path):
     except OSError as e:
         raise ValueError(f"Output folder {path!r} is not writable ({e.strerror}); "
                          "choose another --out.") from None
-
-
-def write_png(path, image):
-    tmp = path + ".tmp"
-    Image.fromarray(image).save(tmp, format="PNG")
-    os.replace(tmp, path)
 
 
 class Trainer:
@@ -217,7 +210,7 @@ class Trainer:
         grid = sample_grid(self.model, *self.sample_batch)
         os.makedirs(os.path.join(self.out_dir, "samples"), exist_ok=True)
         path = os.path.join(self.out_dir, "samples", f"step_{self.step:08d}.png")
-        write_png(path, grid)
+        atomic_write_png(path, grid)
         with self.writer.as_default():
             tf.summary.image("samples", grid[None], step=self.step)
         return path

@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from unit_tf.export import _graph
+from unit_tf.fileio import atomic_write
 from unit_tf.export.saved_model import TranslationModule
 from unit_tf.translator import BaseTranslator
 
@@ -94,17 +95,7 @@ def export_tflite(model_or_translator, path, quantize="none", size=None):
         if quantize == "float16":
             converter.target_spec.supported_types = [tf.float16]
         data = converter.convert()
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".tflite", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    atomic_write(path, data)
     return path
 
 

@@ -1,0 +1,36 @@
+"""Atomic file writes: nothing half-written is ever left at the target path."""
+
+import io
+import json
+import os
+import tempfile
+
+
+def atomic_write(path, data):
+    """Writes `data` (bytes) to a temp file beside `path`, then renames it into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def atomic_write_json(path, payload):
+    """Writes `payload` as indented JSON, atomically."""
+    return atomic_write(path, (json.dumps(payload, indent=2) + "\n").encode())
+
+
+def atomic_write_png(path, image):
+    """Writes a uint8 [H, W, C] (C = 1 or 3) image as PNG, atomically."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(buffer, "PNG")
+    return atomic_write(path, buffer.getvalue())
