@@ -14,7 +14,7 @@ Counted from layer shapes, not measured. What is counted:
     z_b, where the shared leading generator layers run once per code; with
     cycle consistency E_b(x_ab), E_a(x_ba), G_a(z_ab), G_b(z_ba).
   - D step: D_a(x_a), D_b(x_b), D_a(x_ba), D_b(x_ab) at every scale; with a
-    class head and labels, `classify` runs D_a(x_a) again plus the head;
+    class head and labels, the head on D_a(x_a)'s features (no second D pass);
     with feature matching, D on the four decodings aa, ab, ba, bb.
   - E/G step: D_a(x_ba), D_b(x_ab) again (D has just been updated).
   - Only with `reuse_translations=False` (the alternative design the
@@ -284,7 +284,7 @@ def train_step_flops(model, image_size=None, batch_size=None, labels=False,
         flat = 1
         for dim in features_a[1:]:
             flat *= dim
-        d_step += d_a + layer_flops(model.class_head_a, (batch, flat))[0]
+        d_step += layer_flops(model.class_head_a, (batch, flat))[0]
     if "d_feature_matching" in model.trackers:
         d_step += 2 * (d_a + d_b)
     counts.d_step_forward = d_step

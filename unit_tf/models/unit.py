@@ -194,7 +194,10 @@ class UNIT(keras.Model):
         if self.class_head_a is None:
             raise ValueError(f"preset {self.preset.name!r} has no class head "
                              "(num_classes=0); use an adaptation preset such as 'lenet'.")
-        _, features = self.discriminate(x, domain, training)[0]
+        return self.class_logits(self.discriminate(x, domain, training)[0][1], domain)
+
+    def class_logits(self, features, domain):
+        """The class head on D_domain's top features."""
         head = self.class_head_a if domain == "a" else self.class_head_b
         return ops.cast(head(ops.reshape(features, (ops.shape(features)[0], -1))), "float32")
 
@@ -239,8 +242,9 @@ class UNIT(keras.Model):
                                (real_b, self.discriminate(fake_b, "b", training)))
             for r, f in zip(real, fake))}
         if "d_class" in self.trackers and labels_a is not None:
+            # Reuses D_a's features of the real source images from the GAN term.
             out["d_class"] = losses.classification(
-                labels_a, self.classify(x_a, "a", training))
+                labels_a, self.class_logits(real_a[0][1], "a"))
         if "d_feature_matching" in self.trackers:
             # Corresponding pairs decoded from one code: (G_a(z_a), G_b(z_a)) and
             # (G_a(z_b), G_b(z_b)) should look alike to D_a and D_b's top layers.
