@@ -20,7 +20,11 @@ Usage:
 
     # Benchmark-only changes, timed A/B (interleaved) in one process.
     python tools/benchmark.py --only train --nodigits --train_sizes 128 --jit_compile false \
-        --experiment fused_instance_norm,fused_adam --compare_experiments --reps 7
+        --experiment group_norm,fused_instance_norm,fused_adam --compare_experiments --reps 7
+
+    # Inference before/after: grouped instance norm, TFLite with a free batch.
+    python tools/benchmark.py --only inference --inference_sizes 256 \
+        --experiment group_norm,free_batch --compare_experiments
 
     # Settings that need a fresh process: oneDNN, thread pools.
     TF_ENABLE_ONEDNN_OPTS=0 python tools/benchmark.py --only train --nodigits ...
@@ -54,7 +58,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 SECTIONS = ("peak", "train", "pipeline", "reuse", "inference", "profile")
 BACKENDS = ("keras", "keras_bfloat16", "saved_model", "tflite_float32", "tflite_float16",
             "tflite_int8")
-EXPERIMENTS = ("fused_instance_norm", "fused_adam")
+EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "free_batch")
+INFERENCE_ONLY = ("free_batch",)
 # The maps data of the project's shared folder, beside the repository.
 MAPS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                     "shared", "data", "maps"))
@@ -88,6 +93,8 @@ flags.DEFINE_list("reuse_presets", ["digits", "translation"],
                   "--translation_preset at the first --train_sizes).")
 flags.DEFINE_list("inference_sizes", ["256", "512"], "Inference sizes (batch 1).")
 flags.DEFINE_list("backends", list(BACKENDS), f"Inference backends, from {BACKENDS}.")
+flags.DEFINE_string("inference_model", None, "Time (and check the parity of) this trained "
+                    "model: a zoo name or a .keras file; default: the preset at random init.")
 flags.DEFINE_integer("inference_reps", 5, "Timed inference calls (median).")
 flags.DEFINE_float("inference_row_seconds", 60.0, "Fewer timed calls (at least 2) for "
                    "backends slower than this budget allows (int8 on LiteRT).")
@@ -212,18 +219,18 @@ def build_model(preset, image_size, batch_size, precision, jit=False, seed=0,
 
 def apply_experiments(model, experiments):
     """Benchmark-only changes (names from EXPERIMENTS) applied to a built model."""
-    if "fused_instance_norm" in experiments:
-        import keras
+    for name, make_class in (("group_norm", _group_norm_class),
+                             ("fused_instance_norm", _fused_instance_norm_class)):
+        if name not in experiments:
+            continue
+        from unit_tf.layers import InstanceNormalization
 
-        count = 0
-        for layer in model._flatten_layers(include_self=False, recursive=True):
-            if (isinstance(layer, keras.layers.GroupNormalization) and not layer.scale
-                    and not layer.center and layer.input_spec is not None
-                    and layer.groups in layer.input_spec.axes.values()):
-                layer.__class__ = _fused_instance_norm_class()
-                count += 1
-        if not count:
-            raise Skip("fused_instance_norm: the model has no instance norm")
+        layers = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+                  if isinstance(layer, InstanceNormalization)]
+        if not layers:
+            raise Skip(f"{name}: the model has no instance norm")
+        for layer in layers:
+            layer.__class__ = make_class()
     if "fused_adam" in experiments:
         for optimizer in (model.g_optimizer, model.d_optimizer):
             if type(optimizer).__name__ != "Adam" or optimizer.amsgrad:
@@ -234,8 +241,33 @@ def apply_experiments(model, experiments):
 _EXPERIMENT_CLASSES = {}  # name -> class, made once
 
 
+def _group_norm_class():
+    """Instance norm as Keras' GroupNormalization(groups=-1) computes it.
+
+    The library's layer before `unit_tf.layers.InstanceNormalization`: the
+    input is reshaped into groups of one channel ([N, H, W, C] ->
+    [N, H, W, C, 1]), normalised over (H, W, 1), and reshaped back.
+    """
+    if "group_norm" in _EXPERIMENT_CLASSES:
+        return _EXPERIMENT_CLASSES["group_norm"]
+    from keras import ops
+
+    from unit_tf.layers import InstanceNormalization
+
+    class GroupNormInstanceNorm(InstanceNormalization):
+        def call(self, inputs):
+            grouped = ops.cast(ops.expand_dims(inputs, -1), "float32")
+            mean, variance = ops.moments(grouped, axes=(1, 2, 4), keepdims=True)
+            inv = ops.rsqrt(variance + self.epsilon)
+            y = ops.reshape(grouped * inv - mean * inv, ops.shape(inputs))
+            return ops.cast(y, self.compute_dtype)
+
+    _EXPERIMENT_CLASSES["group_norm"] = GroupNormInstanceNorm
+    return GroupNormInstanceNorm
+
+
 def _fused_instance_norm_class():
-    """GroupNormalization(groups=channels) computed by the fused batch-norm kernel.
+    """Instance norm computed by the fused batch-norm kernel.
 
     With one image per batch, per-image-per-channel statistics are batch
     statistics, so FusedBatchNormV3 in training mode (one oneDNN kernel
@@ -244,10 +276,11 @@ def _fused_instance_norm_class():
     """
     if "instance_norm" in _EXPERIMENT_CLASSES:
         return _EXPERIMENT_CLASSES["instance_norm"]
-    import keras
     import tensorflow as tf
 
-    class FusedInstanceNorm(keras.layers.GroupNormalization):
+    from unit_tf.layers import InstanceNormalization
+
+    class FusedInstanceNorm(InstanceNormalization):
         def call(self, inputs):
             x = tf.cast(inputs, tf.float32) if inputs.dtype == tf.float16 else inputs
             n, h, w, c = (x.shape[i] if x.shape[i] is not None else tf.shape(x)[i]
@@ -545,11 +578,12 @@ TRAIN_COLUMNS = [
 def experiment_variants():
     """Train variants: --experiment as given, or with --compare_experiments the
     plain model, each experiment alone and all together, timed interleaved."""
-    if not (FLAGS.compare_experiments and FLAGS.experiment):
+    train_experiments = [e for e in FLAGS.experiment if e not in INFERENCE_ONLY]
+    if not (FLAGS.compare_experiments and train_experiments):
         return (("reuse", None),)
-    variants = [("reuse", None, ())] + [("reuse", None, (e,)) for e in FLAGS.experiment]
-    if len(FLAGS.experiment) > 1:
-        variants.append(("reuse", None, tuple(FLAGS.experiment)))
+    variants = [("reuse", None, ())] + [("reuse", None, (e,)) for e in train_experiments]
+    if len(train_experiments) > 1:
+        variants.append(("reuse", None, tuple(train_experiments)))
     return variants
 
 
@@ -702,75 +736,137 @@ def run_reuse(s, peak):
     return {"timing": timing, "losses": losses}
 
 
+def inference_image(size, channels, seed):
+    """A real val satellite of the maps data resized to `size` when the folder
+    is there (and the model takes RGB), else uniform noise: [1, size, size, C] uint8."""
+    import numpy as np
+
+    path = os.path.join(MAPS, "val", "1.jpg")
+    if channels == 3 and os.path.isfile(path):
+        from PIL import Image
+
+        with Image.open(path) as im:
+            w, h = im.size
+            satellite = im.convert("RGB").crop((0, 0, w // 2, h))
+            return np.asarray(satellite.resize((size, size), Image.BICUBIC))[None]
+    return np.random.default_rng(seed).integers(0, 256, (1, size, size, channels), np.uint8)
+
+
 def run_inference(s):
-    """Per-image latency of one translation: Keras, SavedModel, TFLite on LiteRT."""
+    """Per-image latency of one translation: Keras, SavedModel, TFLite on LiteRT,
+    and each backend's difference from the Keras float32 output (uint8 levels).
+    With --compare_experiments, every row also runs with each inference
+    experiment, interleaved: group_norm (the grouped instance norm, the
+    library's layer before) and free_batch (TFLite rows: exported with a free
+    batch dimension instead of batch 1)."""
     import keras
     import numpy as np
     import tensorflow as tf
 
     from unit_tf import flops
 
-    preset = s["translation_presets"][0]
     rows = []
     keras.backend.clear_session()
-    model = build_model(preset, 256, 1, "float32", seed=FLAGS.seed, experiments=())
-    bf16_model = None
+    if FLAGS.inference_model:
+        from unit_tf.translator import Translator, load
+
+        translator = load(FLAGS.inference_model)
+        if not isinstance(translator, Translator):
+            raise app.UsageError("--inference_model takes a zoo name or a .keras file.")
+        model, preset = translator.model, translator.preset.name
+    else:
+        preset = s["translation_presets"][0]
+        model = build_model(preset, 256, 1, "float32", seed=FLAGS.seed, experiments=())
+    variants = [()]
+    if FLAGS.compare_experiments:
+        variants += [(e,) for e in ("group_norm", "free_batch") if e in FLAGS.experiment]
+    models = {}  # (precision, variant) -> model
+    to_uint8 = lambda y: np.round(np.clip((np.asarray(y, np.float32) + 1) * 127.5,  # noqa: E731
+                                          0, 255)).astype(np.uint8)
+
+    def get_model(precision, variant):
+        if (precision, variant) not in models:
+            import unit_tf
+
+            keras.mixed_precision.set_global_policy(precision)
+            copy = unit_tf.UNIT(model.preset, seed=FLAGS.seed)
+            copy.set_weights(model.get_weights())
+            keras.mixed_precision.set_global_policy("float32")
+            apply_experiments(copy, variant)
+            models[precision, variant] = copy
+        return models[precision, variant]
+
     tmp = tempfile.mkdtemp(prefix="unit_bench_")
     try:
         for size in s["inference_sizes"]:
-            rng = np.random.default_rng(FLAGS.seed)
-            image = rng.integers(0, 256, (1, size, size, model.preset.channels_a), np.uint8)
+            image = inference_image(size, model.preset.channels_a, FLAGS.seed)
             x = tf.constant(image.astype(np.float32) / 127.5 - 1.0)
             gflop = flops.translation_flops(model, size) / 1e9
+            reference = to_uint8(tf.function(model.translate_a2b)(x))
             for backend in FLAGS.backends:
-                row = dict(preset=preset, size=size, backend=backend, gflop=gflop)
-                try:
-                    if backend == "keras":
-                        fn = tf.function(model.translate_a2b)
-                        call = lambda: fn(x).numpy()  # noqa: E731
-                    elif backend == "keras_bfloat16":
-                        if bf16_model is None:
-                            keras.mixed_precision.set_global_policy("mixed_bfloat16")
-                            import unit_tf
-
-                            bf16_model = unit_tf.UNIT(model.preset, seed=FLAGS.seed)
-                            bf16_model.set_weights(model.get_weights())
-                            keras.mixed_precision.set_global_policy("float32")
-                        fn_bf16 = tf.function(bf16_model.translate_a2b)
-                        call = lambda: fn_bf16(x).numpy()  # noqa: E731
-                    elif backend == "saved_model":
-                        call = saved_model_runner(model, tmp, image)
-                    else:
-                        call = tflite_runner(model, tmp, size, backend.split("_")[1], image)
-                    start = time.perf_counter()
-                    call()  # warm-up (tracing, allocation)
-                    first = time.perf_counter() - start
-                    reps = max(2, min(s["inference_reps"],
-                                      int(FLAGS.inference_row_seconds / max(first, 1e-9))))
-                    times = []
-                    for _ in range(reps):
+                for variant in variants:
+                    if "free_batch" in variant and not backend.startswith("tflite"):
+                        continue  # an export setting: TFLite rows only
+                    row = dict(preset=preset, size=size, backend=backend, gflop=gflop,
+                               model=FLAGS.inference_model or "random init",
+                               experiment=",".join(variant) or None)
+                    try:
+                        m = get_model("mixed_bfloat16" if backend == "keras_bfloat16"
+                                      else "float32",
+                                      tuple(e for e in variant if e != "free_batch"))
+                        tag = f"{size}_{'_'.join(variant) or 'library'}"
+                        if backend in ("keras", "keras_bfloat16"):
+                            fn = tf.function(m.translate_a2b)
+                            call = lambda fn=fn: to_uint8(fn(x))  # noqa: E731
+                        elif backend == "saved_model":
+                            call = saved_model_runner(m, os.path.join(tmp, tag), image)
+                        else:
+                            call = tflite_runner(m, tmp, tag, backend.split("_")[1], image,
+                                                 size, batch=None if "free_batch" in variant
+                                                 else 1)
                         start = time.perf_counter()
-                        call()
-                        times.append(time.perf_counter() - start)
-                    t = median(times)
-                    row.update(ms=1e3 * t, ms_all=[round(1e3 * v, 2) for v in times],
-                               reps=reps, achieved_gflops=gflop / t, load=loadavg())
-                except Skip as e:
-                    row["skipped"] = str(e)
-                except Exception as e:
-                    row["skipped"] = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
-                print(f"   {backend} {size}: " + (f"{row['ms']:.1f} ms" if "ms" in row
-                                                   else f"skipped ({row['skipped']})"),
-                      flush=True)
-                rows.append(row)
+                        out = call()  # warm-up (tracing, allocation)
+                        first = time.perf_counter() - start
+                        diff = np.abs(out.astype(np.int16) - reference.astype(np.int16))
+                        reps = max(2, min(s["inference_reps"],
+                                          int(FLAGS.inference_row_seconds / max(first, 1e-9))))
+                        times = []
+                        for _ in range(reps):
+                            start = time.perf_counter()
+                            call()
+                            times.append(time.perf_counter() - start)
+                        t = median(times)
+                        row.update(ms=1e3 * t, ms_all=[round(1e3 * v, 2) for v in times],
+                                   reps=reps, achieved_gflops=gflop / t,
+                                   max_diff=int(diff.max()), mean_diff=float(diff.mean()),
+                                   load=loadavg())
+                    except Skip as e:
+                        row["skipped"] = str(e)
+                    except Exception as e:
+                        row["skipped"] = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+                    print(f"   {backend} {size} {row['experiment'] or ''}: "
+                          + (f"{row['ms']:.1f} ms" if "ms" in row
+                             else f"skipped ({row['skipped']})"), flush=True)
+                    rows.append(row)
+        keras_ms = {r["size"]: r["ms"] for r in rows
+                    if r["backend"] == "keras" and not r["experiment"] and "ms" in r}
+        for r in rows:
+            if "ms" in r and r["size"] in keras_ms:
+                r["speedup"] = keras_ms[r["size"]] / r["ms"]
     finally:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
-    print_table(f"Inference, one image A->B ({preset}, batch 1, median)", rows, [
-        ("size", "size", "d"), ("backend", "backend", ""), ("ms", "ms/image [abs]", ".1f"),
+    print_table(f"Inference, one image A->B ({preset}, {rows[0]['model'] if rows else ''}, "
+                f"batch 1, median)", rows, [
+        ("size", "size", "d"), ("backend", "backend", ""), ("experiment", "experiment", ""),
+        ("ms", "ms/image [abs]", ".1f"), ("speedup", "vs keras [ratio]", ".2f"),
+        ("max_diff", "max |diff|", "d"), ("mean_diff", "mean |diff|", ".3f"),
         ("gflop", "GFLOP", ".2f"), ("achieved_gflops", "GFLOP/s [abs]", ".1f"),
         ("reps", "reps", "d"), ("skipped", "note", "")])
+    print("   |diff|: per-pixel difference from the Keras float32 output (library layers), "
+          "in uint8 levels (0-255), on one image; vs keras: the library's Keras float32 "
+          "time over the row's.")
     return rows
 
 
@@ -781,16 +877,15 @@ def saved_model_runner(model, tmp, image):
         from unit_tf.export import export_saved_model
     except ImportError as e:
         raise Skip(f"unit_tf.export not importable ({e})") from None
-    path = os.path.join(tmp, "saved_model")
-    if not os.path.isdir(os.path.join(path, "bench", "1")):
-        export_saved_model(model, path, "bench", version=1)
-    loaded = tf.saved_model.load(os.path.join(path, "bench", "1"))
+    if not os.path.isdir(os.path.join(tmp, "bench", "1")):
+        export_saved_model(model, tmp, "bench", version=1)
+    loaded = tf.saved_model.load(os.path.join(tmp, "bench", "1"))
     fn = loaded.signatures["translate_a2b"]
     images = tf.constant(image)
     return lambda: fn(images=images)["images"].numpy()
 
 
-def tflite_runner(model, tmp, size, quantize, image):
+def tflite_runner(model, tmp, tag, quantize, image, size, batch=1):
     try:
         from unit_tf.export import export_tflite
     except ImportError as e:
@@ -799,9 +894,9 @@ def tflite_runner(model, tmp, size, quantize, image):
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         raise Skip("ai_edge_litert is not installed") from None
-    path = os.path.join(tmp, f"model_{size}_{quantize}.tflite")
+    path = os.path.join(tmp, f"model_{tag}_{quantize}.tflite")
     export_tflite(model, path, quantize="none" if quantize == "float32" else quantize,
-                  size=size)
+                  size=size, batch=batch)
     runner = Interpreter(model_path=path, num_threads=2).get_signature_runner("translate_a2b")
     return lambda: runner(images=image)["images"]
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from unit_tf.layers import (ConvBlock, ConvTransposeBlock, GaussianLatent, ResidualBlock,
-                            SpatialContext)
+from unit_tf.layers import (ConvBlock, ConvTransposeBlock, GaussianLatent,
+                            InstanceNormalization, ResidualBlock, SpatialContext)
 
 
 def roundtrip(layer, x):
@@ -44,6 +44,30 @@ def test_instance_norm_normalises_each_image_and_channel():
     y = ops.convert_to_numpy(block(X * 10 + 3))
     np.testing.assert_allclose(y.mean(axis=(1, 2)), 0, atol=1e-4)
     np.testing.assert_allclose(y.std(axis=(1, 2)), 1, atol=1e-2)
+
+
+def test_instance_norm_matches_keras_group_norm_per_channel():
+    x = X * 7 - 2
+    layer = InstanceNormalization(epsilon=1e-5)
+    ours = ops.convert_to_numpy(roundtrip(layer, x))
+    keras_form = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=False,
+                                                 scale=False)
+    np.testing.assert_allclose(ours, ops.convert_to_numpy(keras_form(x)), atol=1e-5)
+    assert layer.count_params() == 0
+
+
+def test_instance_norm_statistics_in_float32_under_bfloat16():
+    layer = InstanceNormalization(dtype="mixed_bfloat16")
+    y = layer(ops.cast(X * 100 + 1000, "bfloat16"))
+    assert y.dtype == "bfloat16"
+    # float32 statistics: bfloat16 ones (8-bit mantissa) would not centre x ~ 1000.
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.cast(y, "float32")).mean(axis=(1, 2)),
+                               0, atol=0.05)
+
+
+def test_instance_norm_needs_spatial_axes():
+    with pytest.raises(ValueError, match="spatial"):
+        InstanceNormalization()(np.zeros((2, 4), "float32"))
 
 
 def test_conv_transpose_block_doubles():

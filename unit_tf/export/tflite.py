@@ -1,12 +1,16 @@
 """TFLite export: one file, two signature runners, uint8 in and out.
 
 The file holds the signatures `translate_a2b` and `translate_b2a`, each
-`{"images": uint8 [batch, H, W, C]} -> {"images": uint8 [batch, H, W, C']}`
+`{"images": uint8 [1, H, W, C]} -> {"images": uint8 [1, H, W, C']}`
 for the one size chosen at export (default: the preset's training size).
 Scaling to [-1, 1], padding to the size divisor (when the size is not a
 multiple of it), the crop back and the rounding to uint8 are inside the
 graph, as in the SavedModel export, so a phone app feeds camera pixels
-directly. The batch dimension is free (the runner resizes on the fly).
+directly. The shapes are static, batch included (default 1): with a free
+batch dimension (`batch=None`) the converter keeps shape arithmetic in the
+graph and LiteRT's XNNPACK delegate leaves the dynamic-range int8 kernels to
+slow fallbacks (`tools/benchmark.py --experiment free_batch` measures it).
+`TFLiteTranslator` feeds a file of static batch n in chunks of n.
 
 Quantisation (`quantize=`):
     "none"     float32 weights and activations.
@@ -18,7 +22,7 @@ Run with LiteRT (`tf.lite.Interpreter` is deprecated):
 
     from ai_edge_litert.interpreter import Interpreter
     runner = Interpreter("model.tflite").get_signature_runner("translate_a2b")
-    out = runner(images=uint8_batch)["images"]
+    out = runner(images=uint8_image[None])["images"][0]
 """
 
 import os
@@ -53,7 +57,7 @@ def _resolve_size(preset, size):
     return h, w
 
 
-def export_tflite(model_or_translator, path, quantize="none", size=None):
+def export_tflite(model_or_translator, path, quantize="none", size=None, batch=1):
     """Writes a `.tflite` file with `translate_a2b` and `translate_b2a` runners.
 
     Args:
@@ -62,6 +66,8 @@ def export_tflite(model_or_translator, path, quantize="none", size=None):
         quantize: "none", "float16" or "int8" (dynamic range).
         size: the input size, an int (square) or (height, width); default the
             preset's `image_size`. Fixed-size presets take only theirs.
+        batch: the static batch size, default 1 (one camera frame); None
+            leaves it free, which LiteRT runs much slower.
 
     Returns:
         The path written.
@@ -76,10 +82,13 @@ def export_tflite(model_or_translator, path, quantize="none", size=None):
     """
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {QUANTIZATIONS}, got {quantize!r}.")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, np.integer))
+                              or batch < 1):
+        raise ValueError(f"batch must be a positive int or None (free), got {batch!r}.")
     model, domain_a, domain_b = _graph.unpack(model_or_translator)
     h, w = _resolve_size(model.preset, size)
     path = os.fspath(path)
-    module = TranslationModule(model, domain_a, domain_b, height=h, width=w,
+    module = TranslationModule(model, domain_a, domain_b, height=h, width=w, batch=batch,
                                checks=False, bytes_signatures=False)
     with tempfile.TemporaryDirectory() as tmp:
         # Through a SavedModel: its signature keys become the runner names, and
@@ -133,9 +142,16 @@ class TFLiteTranslator(BaseTranslator):
             for d, r in self._runners.items()}
 
     def _run(self, images, direction):
-        _, h, w, c = self.input_shapes[direction]
+        n, h, w, c = self.input_shapes[direction]
         if images.shape[1:] != (h, w, c):
             raise ValueError(f"{self.name}: translate_{direction} takes [batch, {h}, {w}, "
                              f"{c}] uint8 images (the size fixed at export), got shape "
                              f"{images.shape}.")
-        return self._runners[direction](images=np.ascontiguousarray(images))["images"]
+        runner = self._runners[direction]
+        if n < 1:  # a free batch dimension: the whole batch at once
+            return runner(images=np.ascontiguousarray(images))["images"]
+        count = len(images)
+        if count % n:  # the last chunk is filled up with copies of the last image
+            images = np.concatenate([images, np.repeat(images[-1:], n - count % n, axis=0)])
+        return np.concatenate([runner(images=np.ascontiguousarray(images[i:i + n]))["images"]
+                               for i in range(0, len(images), n)])[:count]

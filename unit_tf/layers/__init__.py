@@ -2,9 +2,9 @@
 
 from unit_tf.layers.conv_block import ConvBlock, ConvTransposeBlock
 from unit_tf.layers.gaussian_latent import GaussianLatent
-from unit_tf.layers.norms import make_activation, make_norm
+from unit_tf.layers.norms import InstanceNormalization, make_activation, make_norm
 from unit_tf.layers.residual_block import ResidualBlock
 from unit_tf.layers.spatial_context import SpatialContext
 
-__all__ = ["ConvBlock", "ConvTransposeBlock", "GaussianLatent", "ResidualBlock",
-           "SpatialContext", "make_activation", "make_norm"]
+__all__ = ["ConvBlock", "ConvTransposeBlock", "GaussianLatent", "InstanceNormalization",
+           "ResidualBlock", "SpatialContext", "make_activation", "make_norm"]
