@@ -17,9 +17,13 @@ Usage (from the repository root):
   python tools/evaluate.py --task digits --model runs/digits/model.keras --out digits.json
   python tools/evaluate.py --task adaptation --model runs/lenet/model.keras \
       --data mnist_uci --out adaptation.json
+  # Several seeds at once (adaptation): each model's numbers, their mean and spread.
+  python tools/evaluate.py --task adaptation --out adaptation.json \
+      --model runs/lenet_s0/model.keras,runs/lenet_s1/model.keras,runs/lenet_s2/model.keras
 
---model takes a .keras file saved from unit_tf.UNIT (and, where the library
-provides unit_tf.translator.load, a zoo entry name or a SavedModel folder).
+--model takes a .keras file saved from unit_tf.UNIT, a zoo entry name or a
+SavedModel folder; for adaptation also a .keras unit_tf.SourceOnlyClassifier
+(the no-adaptation baseline), and a comma-separated list of models.
 """
 
 import datetime
@@ -43,8 +47,9 @@ def define_flags():
     other tools without their flag names clashing.
     """
     flags.DEFINE_enum("task", None, ["maps", "digits", "adaptation"], "Evaluation protocol.")
-    flags.DEFINE_string("model", None, "A .keras file saved from unit_tf.UNIT (or a zoo entry "
-                        "name / SavedModel folder where unit_tf.translator.load exists).")
+    flags.DEFINE_string("model", None, "A .keras file saved from unit_tf.UNIT, a zoo entry "
+                        "name or a SavedModel folder; adaptation: also a SourceOnlyClassifier "
+                        ".keras, or several models separated by commas (seeds).")
     flags.DEFINE_string("data", None, "Evaluation data: maps:ROOT or pix2pix:DIR (maps), "
                         "mnist_toy (digits), mnist_uci (adaptation). Default per task: "
                         f"{DEFAULT_DATA}.")
@@ -90,10 +95,15 @@ def print_table(result):
                   f"{m['baseline_identity']:.3f}, black-image baseline {m['baseline_blank']:.3f}")
     else:
         print(f"adaptation {result['source_domain']} -> {result['target_domain']}")
-        print(f"  target accuracy {metrics['target_accuracy']:.4f} "
-              f"({metrics['num_target']} held-out images)")
-        print(f"  source accuracy {metrics['source_accuracy']:.4f} "
-              f"({metrics['num_source']} test images)")
+        spread = result.get("spread")
+        for role, what in (("target", "held-out images"), ("source", "test images")):
+            line = f"  {role} accuracy {metrics[f'{role}_accuracy']:.4f}"
+            if spread:
+                line += (f" (mean of {len(result['runs'])} models, std "
+                         f"{spread[f'{role}_accuracy_std']:.4f}, range "
+                         f"{spread[f'{role}_accuracy_min']:.4f}-"
+                         f"{spread[f'{role}_accuracy_max']:.4f})")
+            print(f"{line} ({metrics[f'num_{role}']} {what})")
 
 
 def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_size=4,
@@ -103,9 +113,14 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
     Args mirror the flags; `command` is recorded in the JSON (default: this
     process's command line).
     """
-    if model and model.endswith(".keras") and not os.path.isfile(model):
-        # Checked before the slow TensorFlow import, so typos fail at once.
-        raise ValueError(f"--model {model}: no such file.")
+    models = [m for m in (model or "").split(",") if m]
+    for path in models:
+        if path.endswith(".keras") and not os.path.isfile(path):
+            # Checked before the slow TensorFlow import, so typos fail at once.
+            raise ValueError(f"--model {path}: no such file.")
+    if len(models) > 1 and task != "adaptation":
+        raise ValueError("several --model values (comma-separated) apply to --task "
+                         "adaptation only; evaluate one translation model at a time.")
     from unit_tf.data import parse_spec
     from unit_tf.metrics import evaluation
     from unit_tf import translator as translator_lib
@@ -118,17 +133,17 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
     if model is None and not baseline_only:
         raise ValueError("--model is required (or --baseline_only for the maps "
                          "constant baselines).")
-    translator = translator_lib.load(model) if model and not baseline_only else None
-    if task == "maps":
-        result = evaluation.evaluate_maps(translator, data, direction=direction,
-                                          limit=limit, size=size, batch_size=batch_size,
-                                          samples_per_image=samples_per_image)
-    elif task == "digits":
-        result = evaluation.evaluate_toy_digits(translator, limit=limit,
-                                                batch_size=max(batch_size, 64))
+    if task == "adaptation":
+        result = _evaluate_adaptation(models, data, limit, batch_size)
     else:
-        result = evaluation.evaluate_adaptation(translator, data, limit=limit,
-                                                batch_size=max(batch_size, 64))
+        translator = translator_lib.load(model) if model and not baseline_only else None
+        if task == "maps":
+            result = evaluation.evaluate_maps(translator, data, direction=direction,
+                                              limit=limit, size=size, batch_size=batch_size,
+                                              samples_per_image=samples_per_image)
+        else:
+            result = evaluation.evaluate_toy_digits(translator, limit=limit,
+                                                    batch_size=max(batch_size, 64))
     import unit_tf
     result = {
         "command": command or " ".join(shlex.quote(a) for a in ["python"] + sys.argv),
@@ -141,6 +156,38 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
     }
     atomic_write_json(out, result)
     return result
+
+
+def _evaluate_adaptation(models, data, limit, batch_size):
+    """One result for one model; for several, each model's metrics, their mean
+    (as "metrics") and their spread (sample std, min, max)."""
+    import statistics
+
+    import keras
+
+    import unit_tf  # noqa: F401  (registers the classes for deserialisation)
+    from unit_tf import translator as translator_lib
+    from unit_tf.metrics import evaluation
+
+    results = []
+    for path in models:
+        model = (keras.models.load_model(path) if path.endswith(".keras")
+                 else translator_lib.load(path))
+        results.append(evaluation.evaluate_adaptation(model, data, limit=limit,
+                                                      batch_size=max(batch_size, 64)))
+    result = results[0]
+    if len(results) == 1:
+        return result
+    runs = [{"model": path, **r["metrics"]} for path, r in zip(models, results)]
+    metrics, spread = dict(result["metrics"]), {}
+    for key in ("target_accuracy", "source_accuracy"):
+        values = [r[key] for r in runs]
+        metrics[key] = statistics.fmean(values)
+        spread.update({f"{key}_std": statistics.stdev(values), f"{key}_min": min(values),
+                       f"{key}_max": max(values)})
+    return {**result, "metrics": metrics, "spread": spread, "runs": runs,
+            "spread_definition": "std is the sample standard deviation over the models "
+                                 "(n - 1 in the denominator)"}
 
 
 def main(argv):

@@ -25,7 +25,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run", None, "A tools/train.py output folder (model.keras, train_config.json).")
 flags.DEFINE_string("name", None, "Entry name (the folder under --zoo).")
-flags.DEFINE_multi_string("eval", [], "tools/evaluate.py JSON files whose numbers to publish.")
+flags.DEFINE_multi_string("eval", [], "tools/evaluate.py JSON files whose numbers to publish: "
+                          "PATH (numbers named TASK_*) or PREFIX=PATH (PREFIX_*).")
 flags.DEFINE_string("description", None, "One paragraph: what the entry does.")
 flags.DEFINE_string("data_license", None, "The training data and its licence.")
 flags.DEFINE_string("zoo", "zoo", "The zoo folder to write into.")
@@ -44,15 +45,23 @@ def flatten_numbers(tree, prefix=""):
     return out
 
 
-def metrics_from(paths):
+def metrics_from(evals):
+    """Manifest metrics from `--eval` values: PATH, or PREFIX=PATH to name the
+    numbers PREFIX_* instead of TASK_* (e.g. several adaptation results)."""
     metrics = {}
-    for path in paths:
+    for item in evals:
+        prefix, _, path = item.rpartition("=")
         with open(path) as f:
             result = json.load(f)
         numbers = flatten_numbers(result["metrics"])
+        numbers.update(flatten_numbers(result.get("spread", {})))
         numbers.update(flatten_numbers(result.get("class_iou", {}), "class_iou_"))
         for name, value in numbers.items():
-            metrics[f"{result['task']}_{name}"] = {"value": value, "command": result["command"]}
+            key = f"{prefix or result['task']}_{name}"
+            if key in metrics:
+                raise app.UsageError(f"two --eval files give {key}; name them apart with "
+                                     "--eval PREFIX=PATH.")
+            metrics[key] = {"value": value, "command": result["command"]}
     return metrics
 
 

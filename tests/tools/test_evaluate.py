@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -120,6 +121,26 @@ def test_adaptation_accuracies(tool, models, tmp_path):
     metrics = result["metrics"]
     assert metrics["num_target"] == metrics["num_source"] == 20
     assert 0.0 <= metrics["target_accuracy"] <= 1.0 and 0.0 <= metrics["source_accuracy"] <= 1.0
+
+
+def test_adaptation_source_only_and_several_seeds(tool, models, tmp_path):
+    classifiers = []
+    for seed in range(2):
+        keras.utils.set_random_seed(seed)
+        classifiers.append(str(tmp_path / f"source_only_{seed}.keras"))
+        unit_tf.SourceOnlyClassifier("lenet").save(classifiers[-1])
+    out = str(tmp_path / "adaptation.json")
+    result = tool.run("adaptation", ",".join(classifiers + [models["lenet"]]), None, out,
+                      limit=30)
+    runs = result["runs"]
+    assert [r["model"] for r in runs] == classifiers + [models["lenet"]]
+    targets = [r["target_accuracy"] for r in runs]
+    assert result["metrics"]["target_accuracy"] == pytest.approx(np.mean(targets))
+    assert result["spread"]["target_accuracy_std"] == pytest.approx(np.std(targets, ddof=1))
+    assert result["spread"]["source_accuracy_max"] == max(r["source_accuracy"] for r in runs)
+    assert read(out)["runs"] == runs
+    with pytest.raises(ValueError, match="adaptation only"):
+        tool.run("digits", ",".join(classifiers), None, out)
 
 
 def test_missing_model_exits_nonzero_with_a_message(tmp_path):

@@ -19,9 +19,14 @@ def test_publish_a_run_as_a_zoo_entry(tmp_path):
     evaluation.write_text(json.dumps({
         "task": "digits", "command": "python tools/evaluate.py --task digits --model m",
         "metrics": {"a2b": {"mean_distance": 5.5, "num_digits": 10}}}))
+    seeds = tmp_path / "seeds.json"  # a several-model result, published under a prefix
+    seeds.write_text(json.dumps({
+        "task": "digits", "command": "python tools/evaluate.py --model m0,m1",
+        "metrics": {"a2b": {"mean_distance": 5.0}}, "spread": {"a2b_mean_distance_std": 0.5}}))
     proc = subprocess.run(
         [sys.executable, "tools/publish.py", "--run", str(run), "--name", "toy_test",
-         "--eval", str(evaluation), "--description", "A test entry.",
+         "--eval", str(evaluation), "--eval", f"seeds={seeds}",
+         "--description", "A test entry.",
          "--data_license", "MIT", "--zoo", str(tmp_path / "zoo")],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
@@ -29,6 +34,8 @@ def test_publish_a_run_as_a_zoo_entry(tmp_path):
     manifest = json.load(open(tmp_path / "zoo" / "toy_test" / "manifest.json"))
     assert manifest["metrics"]["digits_a2b_mean_distance"] == {
         "value": 5.5, "command": "python tools/evaluate.py --task digits --model m"}
+    assert manifest["metrics"]["seeds_a2b_mean_distance"]["value"] == 5.0
+    assert manifest["metrics"]["seeds_a2b_mean_distance_std"]["value"] == 0.5
     assert manifest["training"]["steps"] == 3 and manifest["status"] == "published"
     translator = unit_tf.zoo.load("toy_test", root=str(tmp_path / "zoo"))
     assert translator.directions["a2b"] == "strokes -> edges"

@@ -32,6 +32,19 @@ def test_train_tiny_on_mnist_toy_then_resume(tmp_path):
     assert json.load(open(os.path.join(out, "train_config.json")))["steps"] == 6
 
 
+def test_source_only_classifier(tmp_path):
+    out = str(tmp_path / "source_only")
+    proc = run("--preset", "lenet", "--source_only", "--steps", "3", "--batch_size", "8",
+               "--out", out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    config = json.load(open(os.path.join(out, "train_config.json")))
+    assert config["model"] == "SourceOnlyClassifier" and config["steps"] == 3
+    assert config["data"] == "mnist_uci" and "loss" in config["final_losses"]
+    assert sorted(os.listdir(out)) == ["model.keras", "train_config.json"]
+    proc = run("--preset", "tiny", "--source_only", "--steps", "1", "--out", out)
+    assert proc.returncode != 0 and "adaptation preset" in proc.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["--data", "cifar:here"], "cifar:here"),
     (["--preset", "nips_translation"], "--data is required"),
