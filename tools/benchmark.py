@@ -41,7 +41,6 @@ row; compare variants timed in one process (interleaved), not across runs.
 """
 
 import functools
-import json
 import math
 import os
 import platform
@@ -127,18 +126,10 @@ def loadavg():
 
 
 def write_json(path, payload):
-    """Writes `payload` to `path` atomically (temporary file, then rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    """Writes `payload` to `path` atomically (numpy scalars and the like as str)."""
+    from unit_tf.fileio import atomic_write_json
+
+    atomic_write_json(path, payload, default=str)
 
 
 def print_table(title, rows, columns):
@@ -764,6 +755,7 @@ def run_inference(s):
     import tensorflow as tf
 
     from unit_tf import flops
+    from unit_tf.data.sources import unit_to_uint8
 
     rows = []
     keras.backend.clear_session()
@@ -781,8 +773,7 @@ def run_inference(s):
     if FLAGS.compare_experiments:
         variants += [(e,) for e in ("group_norm", "free_batch") if e in FLAGS.experiment]
     models = {}  # (precision, variant) -> model
-    to_uint8 = lambda y: np.round(np.clip((np.asarray(y, np.float32) + 1) * 127.5,  # noqa: E731
-                                          0, 255)).astype(np.uint8)
+    to_uint8 = lambda y: unit_to_uint8(np.asarray(y, np.float32))  # noqa: E731
 
     def get_model(precision, variant):
         if (precision, variant) not in models:

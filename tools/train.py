@@ -94,7 +94,7 @@ def preset_overrides():
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    from unit_tf.fileio import atomic_write_json
+    from unit_tf.fileio import atomic_save_keras, atomic_write_json
     from unit_tf.training import Trainer, NonFiniteLossError, make_strategy, ensure_writable
     strategy = make_strategy(FLAGS.strategy, FLAGS.cpu_devices)
 
@@ -154,8 +154,7 @@ def main(argv):
             trainer.save_checkpoint()
         trainer.write_samples()
         final = os.path.join(out, "model.keras")
-        trainer.model.save(final + ".tmp.keras")
-        os.replace(final + ".tmp.keras", final)
+        atomic_save_keras(trainer.model, final)
         config = {"command": "python tools/train.py " + " ".join(sys.argv[1:]),
                   "preset": preset.to_dict(), "data": spec, "domains": list(names),
                   "steps": trainer.step, "precision": precision,
@@ -172,7 +171,7 @@ def main(argv):
 def train_source_only(preset, spec, dataset, out, precision):
     """Fits `SourceOnlyClassifier` on the source images and labels of `dataset`."""
     import unit_tf
-    from unit_tf.fileio import atomic_write_json
+    from unit_tf.fileio import atomic_save_keras, atomic_write_json
 
     if not preset.num_classes:
         raise app.UsageError(f"--source_only needs an adaptation preset (lenet, svhn); "
@@ -191,8 +190,7 @@ def train_source_only(preset, spec, dataset, out, precision):
     history = classifier.fit(source, steps_per_epoch=FLAGS.steps, epochs=1, verbose=2,
                              shuffle=False)
     final = os.path.join(out, "model.keras")
-    classifier.save(final + ".tmp.keras")
-    os.replace(final + ".tmp.keras", final)
+    atomic_save_keras(classifier, final)
     atomic_write_json(os.path.join(out, "train_config.json"), {
         "command": "python tools/train.py " + " ".join(sys.argv[1:]),
         "model": "SourceOnlyClassifier", "preset": preset.to_dict(), "data": spec,

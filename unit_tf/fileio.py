@@ -22,9 +22,22 @@ def atomic_write(path, data):
     return path
 
 
-def atomic_write_json(path, payload):
-    """Writes `payload` as indented JSON, atomically."""
-    return atomic_write(path, (json.dumps(payload, indent=2) + "\n").encode())
+def atomic_write_json(path, payload, default=None):
+    """Writes `payload` as indented JSON, atomically; `default` as in `json.dumps`."""
+    return atomic_write(path, (json.dumps(payload, indent=2, default=default) + "\n").encode())
+
+
+def atomic_save_keras(model, path):
+    """`model.save` to a temporary `.keras` file beside `path`, then renames it."""
+    tmp = path + ".tmp.keras"
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
 
 
 def atomic_write_png(path, image):
