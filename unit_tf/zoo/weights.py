@@ -17,12 +17,14 @@ a fixed timestamp, so the same weights always give the same bytes and sha256.
 """
 
 import hashlib
+import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from unit_tf.fileio import atomic_write
 
 FORMAT = "unit_tf.weights"
 FORMAT_VERSION = 1
@@ -86,23 +88,15 @@ def write_weights(model, path, dtype="float16", include_discriminators=None):
             "parts": sorted({k.split("/", 1)[0] for k in arrays})}
     arrays[_META_KEY] = np.array(json.dumps(meta, sort_keys=True))
 
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for key in sorted(arrays):
-                info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with zf.open(info, "w") as f:
-                    np.lib.format.write_array(f, arrays[key], allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    # A zip with fixed timestamps and sorted members: same weights, same bytes.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key in sorted(arrays):
+            info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w") as f:
+                np.lib.format.write_array(f, arrays[key], allow_pickle=False)
+    atomic_write(os.fspath(path), buffer.getvalue())
     return sha256_file(path)
 
 

@@ -1,0 +1,54 @@
+"""unit_tf.fileio: every write lands whole or not at all."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from unit_tf import fileio
+
+
+def test_atomic_write_creates_folder_and_replaces(tmp_path):
+    path = tmp_path / "sub" / "file.bin"
+    fileio.atomic_write(str(path), b"first")
+    fileio.atomic_write(str(path), b"second")
+    assert path.read_bytes() == b"second"
+    assert os.listdir(path.parent) == ["file.bin"]
+
+
+def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "out.json"
+    fileio.atomic_write_json(str(path), {"ok": 1})
+    with pytest.raises(TypeError):
+        fileio.atomic_write_json(str(path), {"bad": object()})
+    with pytest.raises(TypeError):   # fails inside the temp-file write
+        fileio.atomic_write(str(path), "text, not bytes")
+    assert json.loads(path.read_text()) == {"ok": 1}
+    assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_atomic_write_json_sort_keys(tmp_path):
+    path = tmp_path / "m.json"
+    fileio.atomic_write_json(str(path), {"b": 1, "a": 2}, sort_keys=True)
+    text = path.read_text()
+    assert text.index('"a"') < text.index('"b"') and text.endswith("\n")
+
+
+def test_atomic_save_npz_round_trip(tmp_path):
+    path = tmp_path / "arrays.npz"
+    x = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    fileio.atomic_save_npz(str(path), x=x, y=np.float32(2.5))
+    with np.load(path) as data:
+        np.testing.assert_array_equal(data["x"], x)
+        assert data["y"] == np.float32(2.5)
+    assert os.listdir(tmp_path) == ["arrays.npz"]
+
+
+def test_atomic_write_png(tmp_path):
+    from PIL import Image
+
+    image = np.zeros((4, 5, 3), np.uint8)
+    image[1, 2] = (255, 0, 7)
+    path = fileio.atomic_write_png(str(tmp_path / "x.png"), image)
+    np.testing.assert_array_equal(np.asarray(Image.open(path)), image)
