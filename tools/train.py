@@ -59,6 +59,8 @@ flags.DEFINE_float("lambda4", None, "Cycle reconstruction weight (lambda4).")
 flags.DEFINE_float("feature_matching_weight", None, "Discriminator feature matching weight.")
 flags.DEFINE_float("classification_weight", None, "Class-head weight (adaptation presets).")
 flags.DEFINE_string("gan_loss", None, "bce (paper) or lsgan.")
+flags.DEFINE_integer("discriminator_scales", None, "Discriminator scales (1: the paper; 3: "
+                     "the same net on the image downsampled x1, x2, x4).")
 flags.DEFINE_float("learning_rate", None, "Adam learning rate; default: the preset's.")
 flags.DEFINE_bool("share_weights", True, "False: no weight sharing (CycleGAN-like ablation).")
 flags.DEFINE_bool("cycle_consistency", None, "Override the preset's cycle terms.")
@@ -80,9 +82,9 @@ LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl
 
 
 def preset_overrides():
-    overrides = {k: getattr(FLAGS, k) for k in
-                 ("width", "shared_encoder", "shared_generator", "shared_discriminator",
-                  "gan_loss", "learning_rate", "image_size") if getattr(FLAGS, k) is not None}
+    names = ("width", "shared_encoder", "shared_generator", "shared_discriminator",
+             "gan_loss", "discriminator_scales", "learning_rate", "image_size")
+    overrides = {k: getattr(FLAGS, k) for k in names if getattr(FLAGS, k) is not None}
     weights = {LAMBDAS[k]: getattr(FLAGS, k) for k in LAMBDAS if getattr(FLAGS, k) is not None}
     if weights:
         overrides["loss_weights"] = weights

@@ -8,6 +8,7 @@ import pytest
 
 from unit_tf.data import fashion_mnist, uci_digits
 from unit_tf.data.fashion_mnist import fashion_mnist_uint8, read_idx
+from unit_tf.data.uci_digits import DIGIT_BOX
 
 
 def write_idx(path, array, compress=True):
@@ -57,3 +58,14 @@ def test_uci_digits_parts():
     assert set(np.unique(y_test)) == set(range(10))
     with pytest.raises(ValueError, match="part"):
         uci_digits("val")
+
+
+def test_uci_digits_are_framed_like_mnist():
+    # The digit fills a centred 20x20 box, as MNIST's does; the 6-pixel border is black.
+    x, _ = uci_digits("train")
+    border = (32 - DIGIT_BOX) // 2
+    assert border == 6
+    inside = x[:, border:-border, border:-border]
+    assert (x[:, :border] == -1).all() and (x[:, -border:] == -1).all()
+    assert (x[:, :, :border] == -1).all() and (x[:, :, -border:] == -1).all()
+    assert inside.max() > 0.9 and (inside > -1).mean() > 0.3

@@ -1,10 +1,15 @@
 """UCI optical digits (scikit-learn's `load_digits`) as a 32x32 gray digit domain.
 
 1,797 real handwritten digits, 8x8, values 0-16, shipped inside the
-scikit-learn wheel, so they are available offline. Upsampled to 32x32 with
-bilinear interpolation they form a second real digit domain for MNIST <-> UCI
-domain adaptation. A fixed 30% (seeded) is held out for evaluation; training
-never sees it.
+scikit-learn wheel, so they are available offline. They form a second real
+digit domain for MNIST <-> UCI domain adaptation, framed like the MNIST
+digits: MNIST normalises each digit into a 20x20 box centred in 28x28 (padded
+to 32x32 here), while a UCI bitmap is the digit's box itself, so the 8x8
+bitmap is upsampled (bilinear) to 20x20 and centred in a 32x32 black frame.
+Filling the whole 32x32 instead leaves a pure framing gap between the domains
+(a classifier trained on MNIST alone scores about 0.49 on UCI digits filling
+the frame, 0.74-0.85 on framed ones). A fixed 30% (seeded) is held out for
+evaluation; training never sees it.
 """
 
 import functools
@@ -14,6 +19,7 @@ import numpy as np
 TEST_FRACTION = 0.3
 SPLIT_SEED = 1234
 SIZE = 32
+DIGIT_BOX = 20   # the MNIST digit box: 20x20 inside 28x28, inside 32x32 here
 
 
 @functools.lru_cache(maxsize=1)
@@ -24,8 +30,10 @@ def _all_uint8():
 
     digits = load_digits()
     small = digits.images.astype(np.float32)[..., None] / 16.0
-    big = tf.image.resize(small, (SIZE, SIZE), method="bilinear").numpy()
-    images = np.clip(np.rint(big * 255.0), 0, 255).astype(np.uint8)
+    box = tf.image.resize(small, (DIGIT_BOX, DIGIT_BOX), method="bilinear").numpy()
+    border = (SIZE - DIGIT_BOX) // 2
+    framed = np.pad(box, ((0, 0), (border, border), (border, border), (0, 0)))
+    images = np.clip(np.rint(framed * 255.0), 0, 255).astype(np.uint8)
     return images, digits.target.astype(np.uint8)
 
 
