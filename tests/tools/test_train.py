@@ -1,35 +1,92 @@
-"""tools/train.py: command-line overrides reach the preset that is trained and recorded."""
-
 import json
 import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TRAIN = os.path.join(ROOT, "tools", "train.py")
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, TRAIN, *args], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {})))
+
+
+def test_train_tiny_on_mnist_toy_then_resume(tmp_path):
+    out = str(tmp_path / "run")
+    common = ["--preset", "tiny", "--batch_size", "8", "--log_every", "2",
+              "--sample_every", "2", "--checkpoint_every", "2", "--out", out]
+    proc = run(*common, "--steps", "4")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    config = json.load(open(os.path.join(out, "train_config.json")))
+    assert config["steps"] == 4 and config["domains"] == ["strokes", "edges"]
+    assert config["precision"] == "mixed_bfloat16"
+    assert {"model.keras", "checkpoints", "samples", "tensorboard"} <= set(os.listdir(out))
+    assert "step_00000004.png" in os.listdir(os.path.join(out, "samples"))
+    proc = run(*common, "--steps", "6")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Resumed from step 4" in proc.stdout
+    assert json.load(open(os.path.join(out, "train_config.json")))["steps"] == 6
+
+
+def test_source_only_classifier(tmp_path):
+    out = str(tmp_path / "source_only")
+    proc = run("--preset", "lenet", "--source_only", "--steps", "3", "--batch_size", "8",
+               "--out", out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    config = json.load(open(os.path.join(out, "train_config.json")))
+    assert config["model"] == "SourceOnlyClassifier" and config["steps"] == 3
+    assert config["data"] == "mnist_uci" and "loss" in config["final_losses"]
+    assert sorted(os.listdir(out)) == ["model.keras", "train_config.json"]
+    proc = run("--preset", "tiny", "--source_only", "--steps", "1", "--out", out)
+    assert proc.returncode != 0 and "adaptation preset" in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data", "cifar:here"], "cifar:here"),
+    (["--preset", "nips_translation"], "--data is required"),
+    (["--preset", "unknown"], "valid presets"),
+    (["--shared_encoder", "-1"], "shared_encoder must be a non-negative"),
+])
+def test_bad_flags_fail_clearly(tmp_path, args, message):
+    proc = run("--steps", "1", "--out", str(tmp_path / "o"), *args)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+
+
+def test_unwritable_out(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("--preset", "tiny", "--steps", "1", "--out", str(blocker / "run"))
+    assert proc.returncode != 0 and "not writable" in proc.stderr
+    assert not (tmp_path / "file" / "run").exists()
+
+
+def test_npm_missing_is_explained(tmp_path):
+    env = {"PATH": os.path.dirname(sys.executable), "UNIT_TF_CACHE": str(tmp_path / "cache")}
+    proc = run("--preset", "tiny", "--steps", "1", "--out", str(tmp_path / "o"), env=env)
+    assert proc.returncode != 0
+    assert "`npm` is not installed" in proc.stderr
+    cache = tmp_path / "cache"
+    assert not cache.exists() or not os.listdir(cache)  # nothing half-written
 
 
 def test_recipe_flags_reach_the_preset(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [sys.executable, "tools/train.py", "--preset", "tiny", "--steps", "2",
-         "--log_every", "1", "--sample_every", "0", "--checkpoint_every", "0",
-         "--gan_loss", "lsgan", "--discriminator_scales", "2", "--lambda0", "1",
-         "--mixed_precision", "float32", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True)
+    proc = run("--preset", "tiny", "--steps", "2", "--batch_size", "8", "--log_every", "1",
+               "--sample_every", "0", "--checkpoint_every", "0", "--gan_loss", "lsgan",
+               "--discriminator_scales", "2", "--lambda0", "1", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    config = json.loads((out / "train_config.json").read_text())
-    assert config["steps"] == 2
-    assert config["preset"]["gan_loss"] == "lsgan"
-    assert config["preset"]["discriminator_scales"] == 2
-    assert config["preset"]["loss_weights"]["gan"] == 1.0
-    assert (out / "model.keras").exists()
+    preset = json.loads((out / "train_config.json").read_text())["preset"]
+    assert preset["gan_loss"] == "lsgan" and preset["discriminator_scales"] == 2
+    assert preset["loss_weights"]["gan"] == 1.0
 
 
-def test_bad_override_is_refused_with_the_reason(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "tools/train.py", "--preset", "tiny", "--steps", "1",
-         "--gan_loss", "hinge", "--out", str(tmp_path / "run")],
-        cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode != 0
-    assert "gan_loss must be 'bce' or 'lsgan'" in proc.stderr
+def test_bad_gan_loss_is_refused(tmp_path):
+    proc = run("--preset", "tiny", "--steps", "1", "--gan_loss", "hinge",
+               "--out", str(tmp_path / "run"))
+    assert proc.returncode != 0 and "gan_loss must be 'bce' or 'lsgan'" in proc.stderr
     assert not (tmp_path / "run" / "model.keras").exists()
