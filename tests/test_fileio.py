@@ -52,3 +52,12 @@ def test_atomic_write_png(tmp_path):
     image[1, 2] = (255, 0, 7)
     path = fileio.atomic_write_png(str(tmp_path / "x.png"), image)
     np.testing.assert_array_equal(np.asarray(Image.open(path)), image)
+
+
+def test_atomic_write_gives_the_mode_a_plain_open_would(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = fileio.atomic_write(str(tmp_path / "x.bin"), b"x")
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o644

@@ -58,6 +58,9 @@ flags.DEFINE_float("lambda3", None, "Cycle KL weight (lambda3).")
 flags.DEFINE_float("lambda4", None, "Cycle reconstruction weight (lambda4).")
 flags.DEFINE_float("feature_matching_weight", None, "Discriminator feature matching weight.")
 flags.DEFINE_float("classification_weight", None, "Class-head weight (adaptation presets).")
+flags.DEFINE_float("translated_classification_weight", None, "Adaptation presets: weight of "
+                   "the class head on source digits translated to the target domain, for D_b "
+                   "and for E/G (0: the paper's method).")
 flags.DEFINE_string("gan_loss", None, "bce (paper) or lsgan.")
 flags.DEFINE_integer("discriminator_scales", None, "Discriminator scales (1: the paper; 3: "
                      "the same net on the image downsampled x1, x2, x4).")
@@ -78,7 +81,8 @@ DEFAULT_DATA = {"digits": "mnist_toy", "tiny": "mnist_toy", "lenet": "mnist_uci"
                 "svhn": "mnist_uci"}
 LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl_cycle",
            "lambda4": "cycle", "feature_matching_weight": "feature_matching",
-           "classification_weight": "classification"}
+           "classification_weight": "classification",
+           "translated_classification_weight": "translated_classification"}
 
 
 def preset_overrides():

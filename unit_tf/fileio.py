@@ -6,6 +6,12 @@ import os
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, data):
     """Writes `data` (bytes) to a temp file beside `path`, then renames it into place."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -14,6 +20,7 @@ def atomic_write(path, data):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; use the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -280,17 +280,22 @@ def train_step_flops(model, image_size=None, batch_size=None, labels=False,
     d_b, _ = discriminate_flops(model, "b", x_b)
     # Reals and fakes: a translation has the target domain's shape.
     d_step = 2 * (d_a + d_b)
+    head = 0
     if "d_class" in model.trackers and labels:
         flat = 1
         for dim in features_a[1:]:
             flat *= dim
-        d_step += layer_flops(model.class_head_a, (batch, flat))[0]
+        head = layer_flops(model.class_head_a, (batch, flat))[0]
+        d_step += head
+    # The class head on translated source digits, in the D step and the E/G step.
+    head_ab = head if "d_class_ab" in model.trackers else 0
+    d_step += head_ab
     if "d_feature_matching" in model.trackers:
         d_step += 2 * (d_a + d_b)
     counts.d_step_forward = d_step
     counts.d_step_backward = 2 * d_step
-    counts.g_step_d_forward = d_a + d_b
-    counts.g_step_d_backward = d_a + d_b
+    counts.g_step_d_forward = d_a + d_b + head_ab
+    counts.g_step_d_backward = d_a + d_b + head_ab
     return counts
 
 

@@ -184,6 +184,26 @@ def test_adaptation_preset_trains_class_head():
         UNIT("tiny").classify(XA, "a")
 
 
+def test_translated_classification_term():
+    plain = UNIT("lenet", seed=0)
+    assert "d_class_ab" not in plain.loss_names() and "g_class_ab" not in plain.loss_names()
+    model = UNIT("lenet", seed=0, overrides={"loss_weights": {"translated_classification": 1.0}})
+    assert {"d_class_ab", "g_class_ab"} <= set(model.loss_names())
+    xa = RNG.uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
+    labels = np.array([0, 1, 2, 3])
+    images, codes = model((xa, xa))
+    g = model.generator_losses(xa, xa, images, codes, labels, training=False)
+    # The E/G term is the class head's cross-entropy on D_b's view of x_ab.
+    expected = losses.classification(
+        labels, model.class_logits(model.discriminate(images["ab"], "b")[0][1], "b"))
+    assert float(g["g_class_ab"]) == pytest.approx(float(expected), rel=1e-5)
+    d = model.discriminator_losses(xa, xa, images, labels, training=False)
+    assert float(d["d_class_ab"]) == pytest.approx(float(expected), rel=1e-5)
+    model.compile()
+    logs = model.train_step((xa, xa, labels))
+    assert float(logs["g_class_ab"]) > 0 and float(logs["d_class_ab"]) > 0
+
+
 def test_multiscale_discriminator():
     model = UNIT("tiny", overrides={"discriminator_scales": 3, "gan_loss": "lsgan"})
     outputs = model.discriminate(XA, "a")

@@ -71,6 +71,13 @@ def test_preset_dict_roundtrip():
     assert get_preset(p.to_dict()) == p
 
 
+def test_saved_config_without_a_later_loss_term_loads_with_it_off():
+    saved = get_preset("lenet").to_dict()
+    del saved["loss_weights"]["translated_classification"]
+    assert get_preset(saved).loss_weights["translated_classification"] == 0.0
+    assert get_preset(saved) == get_preset("lenet")
+
+
 def test_coupled_network_naming_and_sharing():
     p = get_preset("tiny")
     net = CoupledNetwork(resolve_specs(p.generator, p), 1, "start", name="g")

@@ -95,11 +95,15 @@ class UNIT(keras.Model):
             names += ["d_loss", "d_gan"]
             if self.preset.num_classes:
                 names.append("d_class")
+                if self.loss_weights["translated_classification"]:
+                    names.append("d_class_ab")
             if self.loss_weights["feature_matching"]:
                 names.append("d_feature_matching")
         names += ["g_loss", "kl", "recon"]
         if self.use_discriminators:
             names.append("g_gan")
+            if "d_class_ab" in names:
+                names.append("g_class_ab")
         if self.cycle_consistency:
             names += ["kl_cycle", "cycle"]
         return names
@@ -236,15 +240,20 @@ class UNIT(keras.Model):
         fake_b = ops.stop_gradient(images["ab"])
         real_a = self.discriminate(x_a, "a", training)
         real_b = self.discriminate(x_b, "b", training)
+        judged_a = self.discriminate(fake_a, "a", training)
+        judged_b = self.discriminate(fake_b, "b", training)
         out = {"d_gan": sum(
             losses.gan_discriminator(r[0], f[0], kind)
-            for real, fake in ((real_a, self.discriminate(fake_a, "a", training)),
-                               (real_b, self.discriminate(fake_b, "b", training)))
+            for real, fake in ((real_a, judged_a), (real_b, judged_b))
             for r, f in zip(real, fake))}
         if "d_class" in self.trackers and labels_a is not None:
             # Reuses D_a's features of the real source images from the GAN term.
             out["d_class"] = losses.classification(
                 labels_a, self.class_logits(real_a[0][1], "a"))
+            if "d_class_ab" in self.trackers:
+                # A source digit translated to the target domain keeps its label.
+                out["d_class_ab"] = losses.classification(
+                    labels_a, self.class_logits(judged_b[0][1], "b"))
         if "d_feature_matching" in self.trackers:
             # Corresponding pairs decoded from one code: (G_a(z_a), G_b(z_a)) and
             # (G_a(z_b), G_b(z_b)) should look alike to D_a and D_b's top layers.
@@ -255,7 +264,7 @@ class UNIT(keras.Model):
                 for u, v in (("aa", "ab"), ("ba", "bb")))
         return out
 
-    def generator_losses(self, x_a, x_b, images, codes, training=True):
+    def generator_losses(self, x_a, x_b, images, codes, labels_a=None, training=True):
         """E/G terms of NIPS Eq. 2-7 by name (unweighted)."""
         likelihood = losses.LIKELIHOODS[self.preset.likelihood]
         kl = losses.kl_divergence
@@ -265,10 +274,14 @@ class UNIT(keras.Model):
         }
         if self.use_discriminators:
             kind = self.preset.gan_loss
-            out["g_gan"] = sum(
-                losses.gan_generator(logits, kind)
-                for fake, domain in ((images["ba"], "a"), (images["ab"], "b"))
-                for logits, _ in self.discriminate(fake, domain, training))
+            judged = {domain: self.discriminate(fake, domain, training)
+                      for fake, domain in ((images["ba"], "a"), (images["ab"], "b"))}
+            out["g_gan"] = sum(losses.gan_generator(logits, kind)
+                               for outputs in judged.values() for logits, _ in outputs)
+            if "g_class_ab" in self.trackers and labels_a is not None:
+                # The translation x_ab must keep the source digit's class for D_b.
+                out["g_class_ab"] = losses.classification(
+                    labels_a, self.class_logits(judged["b"][0][1], "b"))
         if self.cycle_consistency:
             # Eq. 7: KL of the input's code and of the translation's code.
             out["kl_cycle"] = (kl(codes["a"]) + kl(codes["ab"])
@@ -278,7 +291,9 @@ class UNIT(keras.Model):
 
     _WEIGHT_OF = {"d_gan": "gan", "g_gan": "gan", "kl": "kl", "recon": "recon",
                   "kl_cycle": "kl_cycle", "cycle": "cycle", "d_class": "classification",
-                  "d_feature_matching": "feature_matching"}
+                  "d_feature_matching": "feature_matching",
+                  "d_class_ab": "translated_classification",
+                  "g_class_ab": "translated_classification"}
 
     def weighted_total(self, named_losses):
         """Sum of the named losses weighted by the paper's lambdas."""
@@ -335,7 +350,7 @@ class UNIT(keras.Model):
         if self.use_discriminators:  # recorded by its own tape only
             named.update(self.discriminator_step(x_a, x_b, images, labels_a))
         with tape:
-            g_losses = self.generator_losses(x_a, x_b, images, codes)
+            g_losses = self.generator_losses(x_a, x_b, images, codes, labels_a)
             g_loss = self.weighted_total(g_losses)
             scaled = _per_replica(g_loss)
         variables = self.generator_variables
@@ -362,7 +377,7 @@ class UNIT(keras.Model):
         if self.use_discriminators:
             d_losses = self.discriminator_losses(x_a, x_b, images, labels_a, training=False)
             named.update(d_losses, d_loss=self.weighted_total(d_losses))
-        g_losses = self.generator_losses(x_a, x_b, images, codes, training=False)
+        g_losses = self.generator_losses(x_a, x_b, images, codes, labels_a, training=False)
         named.update(g_losses, g_loss=self.weighted_total(g_losses))
         return self.update_trackers(named)
 

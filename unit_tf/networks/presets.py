@@ -18,7 +18,10 @@ from unit_tf.networks.specs import (conv, dconv, dense, dropout, flatten, has_we
 # The paper's loss weights (NIPS 2017 Sec. 4): lambda0 GAN, lambda1 KL,
 # lambda2 reconstruction, lambda3 cycle KL, lambda4 cycle reconstruction.
 NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.0,
-                         feature_matching=0.0, classification=0.0)
+                         feature_matching=0.0, classification=0.0,
+                         translated_classification=0.0)
+# Terms added after the first release; a saved config without them has them off.
+LATER_LOSS_TERMS = dict(translated_classification=0.0)
 # arXiv v1 App. C (domain adaptation): feature matching 1e-4, classification 10.
 ADAPTATION_LOSS_WEIGHTS = dict(NIPS_LOSS_WEIGHTS, feature_matching=1e-4,
                                classification=10.0)
@@ -237,8 +240,11 @@ def get_preset(preset, **overrides):
     if isinstance(preset, Preset):
         base = preset
     elif isinstance(preset, dict):
-        base = Preset(**{k: tuple(v) if k in ("encoder", "generator", "discriminator")
-                         else v for k, v in preset.items()})
+        fields = {k: tuple(v) if k in ("encoder", "generator", "discriminator") else v
+                  for k, v in preset.items()}
+        if "loss_weights" in fields:  # configs saved before a term existed: term off
+            fields["loss_weights"] = {**LATER_LOSS_TERMS, **fields["loss_weights"]}
+        base = Preset(**fields)
     elif preset in PRESETS:
         base = PRESETS[preset]
     else:
