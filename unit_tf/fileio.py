@@ -3,24 +3,21 @@
 import io
 import json
 import os
-import tempfile
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+import uuid
 
 
 def atomic_write(path, data):
     """Writes `data` (bytes) to a temp file beside `path`, then renames it into place."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    # Created like a plain open() would (mode 0o666 less the umask), unlike
+    # mkstemp's private 0o600; O_EXCL never reuses an existing file.
+    tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; use the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

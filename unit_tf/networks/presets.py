@@ -21,7 +21,7 @@ NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.
                          feature_matching=0.0, classification=0.0,
                          translated_classification=0.0)
 # Terms added after the first release; a saved config without them has them off.
-LATER_LOSS_TERMS = dict(translated_classification=0.0)
+LATER_LOSS_TERMS = {name: NIPS_LOSS_WEIGHTS[name] for name in ("translated_classification",)}
 # arXiv v1 App. C (domain adaptation): feature matching 1e-4, classification 10.
 ADAPTATION_LOSS_WEIGHTS = dict(NIPS_LOSS_WEIGHTS, feature_matching=1e-4,
                                classification=10.0)
