@@ -87,6 +87,11 @@ def print_table(result):
         ious = result["class_iou"]["model"]
         if ious:
             print("  class IoU: " + ", ".join(f"{k} {_fmt(v, 3)}" for k, v in ious.items()))
+            print("  true class -> painted as (share of its pixels):")
+            for truth, shares in result["class_flow"].items():
+                if shares:
+                    print(f"    {truth:<8}" + ", ".join(f"{k} {_fmt(v, 3)}"
+                                                    for k, v in shares.items()))
     elif result["task"] == "digits":
         print("toy digits: mean colour-free distance (lower is better)")
         for direction, m in metrics.items():

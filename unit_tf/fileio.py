@@ -15,9 +15,18 @@ def atomic_write(path, data):
     tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, 0o666)
-    try:
+
+    def write(tmp):
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+
+    return _write_then_rename(write, tmp, path)
+
+
+def _write_then_rename(write, tmp, path):
+    """Calls `write(tmp)`, renames `tmp` to `path`; removes `tmp` if anything fails."""
+    try:
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -43,15 +52,7 @@ def atomic_save_npz(path, **arrays):
 
 def atomic_save_keras(model, path):
     """`model.save` to a temporary `.keras` file beside `path`, then renames it."""
-    tmp = path + ".tmp.keras"
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    return _write_then_rename(model.save, path + ".tmp.keras", path)
 
 
 def atomic_write_png(path, image):

@@ -91,6 +91,10 @@ def test_iou_by_hand_and_empty_classes():
     assert per_class["road"] == pytest.approx(2 / 3)     # 2 / (2 + 3 - 2)
     assert per_class["park"] is None                     # in neither: left out
     assert miou == pytest.approx((1 / 2 + 2 / 3) / 2)
+    flow = m.class_flow(m.class_confusion(pred, target))
+    assert flow["land"]["land"] == pytest.approx(0.5) and flow["land"]["road"] == pytest.approx(0.5)
+    assert flow["road"]["road"] == pytest.approx(1.0)
+    assert flow["park"] is None                          # not in the ground truth
 
 
 def two_cluster_maps():

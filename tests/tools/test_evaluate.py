@@ -78,7 +78,9 @@ def test_maps_command_line(models, pairs_folder, tmp_path):
         assert metric["definition"] and metric["model"] is not None
         assert metric["constant_baseline"] is not None and len(metric["constant_colour"]) == 3
     assert set(result["class_iou"]["model"]) == {"land", "road", "park", "water", "highway"}
-    assert "rgb_distance_16" in proc.stdout  # the printed table
+    for shares in result["class_flow"].values():
+        assert shares is None or sum(shares.values()) == pytest.approx(1.0)
+    assert "rgb_distance_16" in proc.stdout and "painted as" in proc.stdout
 
 
 def test_maps_on_pix2pix_folder_and_baseline_only(tool, models, pairs_folder, tmp_path):

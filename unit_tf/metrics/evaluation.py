@@ -103,6 +103,9 @@ def evaluate_maps(translator, data, direction="a2b", limit=None, size=256, batch
         "metrics": metrics,
         "class_iou": {"model": model.get("class_iou"),
                       "constant_baseline": miou_constant["class_iou"]},
+        "class_flow": model.get("class_flow"),
+        "class_flow_definition": ("for each ground-truth class, the share of its pixels "
+                                  "that the model's map puts in each class (rows sum to 1)"),
         "class_share": miou_constant["class_share"],
         "palette": {name: [list(c) for c in colours]
                     for name, colours in maps_metrics.PALETTE},

@@ -182,6 +182,20 @@ def iou_from_confusion(confusion):
     return (float(np.mean(present)) if present else float("nan")), per_class
 
 
+def class_flow(confusion):
+    """{true class: {predicted class: share}} from a summed `class_confusion`.
+
+    Each ground-truth class's pixels, split by the class the prediction gives
+    them (each row sums to 1); a class absent from the ground truth is None.
+    This shows what a class was painted as, e.g. water drawn as park.
+    """
+    confusion = np.asarray(confusion, np.float64)
+    totals = confusion.sum(0)
+    return {truth: ({pred: float(confusion[i, j] / totals[j])
+                     for i, pred in enumerate(CLASS_NAMES)} if totals[j] else None)
+            for j, truth in enumerate(CLASS_NAMES)}
+
+
 class MapScores:
     """Accumulates the maps metrics over chunks of (prediction, ground truth).
 
@@ -221,11 +235,13 @@ class MapScores:
         self.num_images += len(target)
 
     def result(self):
-        """{metric: value} over everything added; "class_iou" holds the per-class IoUs."""
+        """{metric: value} over everything added; "class_iou" holds the per-class IoUs,
+        "class_flow" what each true class was painted as (`class_flow`)."""
         out = {name: float(np.concatenate(values).mean()) if values else float("nan")
                for name, values in self.per_image.items()}
         if "map_class_miou" in self.metrics:
             out["map_class_miou"], out["class_iou"] = iou_from_confusion(self.confusion)
+            out["class_flow"] = class_flow(self.confusion)
         out["num_images"] = self.num_images
         return out
 
