@@ -77,8 +77,8 @@ def print_table(result):
     """A short human-readable summary of a result dict."""
     metrics = result["metrics"]
     if result["task"] == "maps":
-        print(f"maps ({result['num_images']} val images at {result['image_size']}, "
-              f"{result['direction']})")
+        print(f"maps ({result['num_images']} image pairs of {result['eval_folder']} at "
+              f"{result['image_size']}, {result['direction']})")
         print(f"  {'metric':<18}{'model':>9}{'constant':>10}  colour")
         for name, m in metrics.items():
             extra = f" ({m['constant_class']})" if "constant_class" in m else ""
