@@ -16,7 +16,7 @@ def atomic_write(path, data):
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, 0o666)
 
-    def write(tmp):
+    def write(_):  # `tmp` is already open as `fd`
         with os.fdopen(fd, "wb") as f:
             f.write(data)
 
