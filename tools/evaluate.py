@@ -92,6 +92,16 @@ def print_table(result):
                 if shares:
                     print(f"    {truth:<8}" + ", ".join(f"{k} {_fmt(v, 3)}"
                                                     for k, v in shares.items()))
+            errors = result["error_by_class"]
+            print("  squared error per pixel by true class (share x mean squared error;"
+                  " model | RMSE constant):")
+            for name, e in errors["model"].items():
+                c = errors["rmse_constant"][name]
+                print(f"    {name:<8}share {e['share']:.3f}  {e['contribution']:8.1f} | "
+                      f"{c['contribution']:8.1f}")
+            total = [sum(e["contribution"] for e in errors[k].values())
+                     for k in ("model", "rmse_constant")]
+            print(f"    {'all':<8}{'':11}  {total[0]:8.1f} | {total[1]:8.1f}")
     elif result["task"] == "digits":
         print("toy digits: mean colour-free distance (lower is better)")
         for direction, m in metrics.items():

@@ -97,6 +97,22 @@ def test_iou_by_hand_and_empty_classes():
     assert flow["park"] is None                          # not in the ground truth
 
 
+def test_error_by_class_splits_the_squared_error_by_true_class():
+    target = np.array([[LAND, LAND, ROAD, ROAD]], np.uint8)[None]
+    pred = np.array([[LAND, ROAD, ROAD, ROAD]], np.uint8)[None]
+    scores = m.MapScores()
+    scores.update(pred, target)
+    result = scores.result()
+    wrong = float(np.sum(np.subtract(ROAD, LAND) ** 2))     # one land pixel painted road
+    land, road = result["error_by_class"]["land"], result["error_by_class"]["road"]
+    assert land == pytest.approx({"share": 0.5, "mse": wrong / 2, "contribution": wrong / 4})
+    assert road == pytest.approx({"share": 0.5, "mse": 0.0, "contribution": 0.0})
+    assert result["error_by_class"]["park"]["mse"] is None  # no park pixels
+    # One image: the pooled root equals the per-image RMSE.
+    pooled = sum(e["contribution"] for e in result["error_by_class"].values())
+    assert np.sqrt(pooled) == pytest.approx(result["rmse"])
+
+
 def two_cluster_maps():
     """4 maps of 16x16: 60% colour P, 30% colour Q (30 apart in blue), 10% black."""
     p, q = (100, 150, 200), (100, 150, 230)
@@ -125,7 +141,7 @@ def test_constant_search_finds_the_known_optimum():
     colours = {k: v["colour"] for k, v in found.items() if k in m.PIXEL_METRICS}
     scored = m.score_constants(colours, [maps[:2], maps[2:]])
     for name in ("rgb_distance_16", "max_channel_16", "max_channel_lt5", "rmse"):
-        assert scored[name] == pytest.approx(found[name]["search_score"])
+        assert scored[name][name] == pytest.approx(found[name]["search_score"])
 
 
 def test_rmse_constant_is_the_minimum():
@@ -137,7 +153,8 @@ def test_rmse_constant_is_the_minimum():
     for step in np.eye(3, dtype=int):
         for sign in (-1, 1):
             neighbour = np.clip(np.add(colour, sign * step), 0, 255)
-            assert m.score_constants({"rmse": neighbour}, [maps])["rmse"] >= score - 1e-9
+            assert (m.score_constants({"rmse": neighbour}, [maps])["rmse"]["rmse"]
+                    >= score - 1e-9)
 
 
 def test_shape_errors():

@@ -81,6 +81,8 @@ def test_maps_command_line(models, pairs_folder, tmp_path):
     for shares in result["class_flow"].values():
         assert shares is None or sum(shares.values()) == pytest.approx(1.0)
     assert "rgb_distance_16" in proc.stdout and "painted as" in proc.stdout
+    contributions = [e["contribution"] for e in result["error_by_class"]["model"].values()]
+    assert sum(contributions) > 0 and "squared error per pixel" in proc.stdout
 
 
 def test_maps_on_pix2pix_folder_and_baseline_only(tool, models, pairs_folder, tmp_path):

@@ -79,8 +79,9 @@ def evaluate_maps(translator, data, direction="a2b", limit=None, size=256, batch
     # Second pass over the ground truth: each constant scored on all pixels.
     chunks = (t if direction == "a2b" else s
               for s, t, _ in maps_data.iter_pairs(folder, size, limit))
-    baselines = maps_metrics.score_constants(
+    scored = maps_metrics.score_constants(
         {name: constants[name]["colour"] for name in maps_metrics.PIXEL_METRICS}, chunks)
+    baselines = {name: result[name] for name, result in scored.items()}
     miou_constant = constants["map_class_miou"]
     baselines["map_class_miou"] = miou_constant["search_score"]
     model = model_scores.result() if model_scores else {}
@@ -107,6 +108,9 @@ def evaluate_maps(translator, data, direction="a2b", limit=None, size=256, batch
         "class_flow_definition": ("for each ground-truth class, the share of its pixels "
                                   "that the model's map puts in each class (rows sum to 1)"),
         "class_share": miou_constant["class_share"],
+        "error_by_class": {"model": model.get("error_by_class"),
+                           "rmse_constant": scored["rmse"]["error_by_class"]},
+        "error_by_class_definition": maps_metrics.ERROR_BY_CLASS,
         "palette": {name: [list(c) for c in colours]
                     for name, colours in maps_metrics.PALETTE},
         "constant_search": ("grid search, coarse (4-wide RGB bins) then exact on a "

@@ -196,6 +196,29 @@ def class_flow(confusion):
             for j, truth in enumerate(CLASS_NAMES)}
 
 
+ERROR_BY_CLASS = (
+    "per ground-truth class (nearest palette colour of the true map): share = its share "
+    "of all pixels; mse = the mean over its pixels of the squared RGB error (summed over "
+    "channels, 0-255 scale); contribution = share x mse. The contributions sum to the "
+    "squared error per pixel over the whole set, whose root is the pooled RMSE (the "
+    "rmse metric averages per-image roots instead)")
+
+
+def error_by_class(squared_error, class_pixels):
+    """{class: {"share", "mse", "contribution"}} from per-class sums (`ERROR_BY_CLASS`).
+
+    Args:
+        squared_error: [NUM_CLASSES] squared RGB error summed over the pixels
+            whose ground truth is in each class.
+        class_pixels: [NUM_CLASSES] how many pixels each class has.
+    """
+    total = int(np.sum(class_pixels))
+    return {name: {"share": float(class_pixels[k] / total) if total else 0.0,
+                   "mse": float(squared_error[k] / class_pixels[k]) if class_pixels[k] else None,
+                   "contribution": float(squared_error[k] / total) if total else 0.0}
+            for k, name in enumerate(CLASS_NAMES)}
+
+
 class MapScores:
     """Accumulates the maps metrics over chunks of (prediction, ground truth).
 
@@ -217,6 +240,9 @@ class MapScores:
         self.metrics = tuple(metrics)
         self.per_image = {name: [] for name in self.metrics if name in PIXEL_METRICS}
         self.confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+        # With rmse: squared RGB error summed over the pixels of each true class.
+        self.squared_error = np.zeros(NUM_CLASSES, np.float64)
+        self.class_pixels = np.zeros(NUM_CLASSES, np.int64)
         self.num_images = 0
 
     def update(self, pred, target):
@@ -232,16 +258,26 @@ class MapScores:
             self.per_image[name].append(functions[name]())
         if "map_class_miou" in self.metrics:
             self.confusion += class_confusion(pred, target)
+        if "rmse" in self.metrics:
+            d = _difference(pred, target)
+            truth = map_classes(target).ravel()
+            self.squared_error += np.bincount(
+                truth, weights=np.einsum("nhwc,nhwc->nhw", d, d).ravel(),
+                minlength=NUM_CLASSES)
+            self.class_pixels += np.bincount(truth, minlength=NUM_CLASSES)
         self.num_images += len(target)
 
     def result(self):
         """{metric: value} over everything added; "class_iou" holds the per-class IoUs,
-        "class_flow" what each true class was painted as (`class_flow`)."""
+        "class_flow" what each true class was painted as (`class_flow`), and
+        with rmse "error_by_class" where the squared error lies (`ERROR_BY_CLASS`)."""
         out = {name: float(np.concatenate(values).mean()) if values else float("nan")
                for name, values in self.per_image.items()}
         if "map_class_miou" in self.metrics:
             out["map_class_miou"], out["class_iou"] = iou_from_confusion(self.confusion)
             out["class_flow"] = class_flow(self.confusion)
+        if "rmse" in self.metrics:
+            out["error_by_class"] = error_by_class(self.squared_error, self.class_pixels)
         out["num_images"] = self.num_images
         return out
 
@@ -471,7 +507,8 @@ def score_constants(colours, target_chunks):
             (one pass).
 
     Returns:
-        {metric: the metric of painting every pixel that metric's colour}.
+        {metric: `MapScores.result()` of painting every pixel that metric's
+        colour}, e.g. out["rmse"]["rmse"] and out["rmse"]["error_by_class"].
     """
     scores = {name: MapScores(metrics=(name,)) for name in colours}
     for target in target_chunks:
@@ -479,4 +516,4 @@ def score_constants(colours, target_chunks):
         for name, colour in colours.items():
             constant = np.broadcast_to(np.asarray(colour, np.uint8), target.shape)
             scores[name].update(constant, target)
-    return {name: score.result()[name] for name, score in scores.items()}
+    return {name: score.result() for name, score in scores.items()}
