@@ -94,11 +94,12 @@ def print_table(result):
                                                     for k, v in shares.items()))
             errors = result["error_by_class"]
             print("  squared error per pixel by true class (share x mean squared error;"
-                  " model | RMSE constant):")
+                  " model | RMSE constant; the model's split by painted class):")
             for name, e in errors["model"].items():
                 c = errors["rmse_constant"][name]
+                split = ", ".join(f"{k} {v:.1f}" for k, v in e["by_painted_class"].items())
                 print(f"    {name:<8}share {e['share']:.3f}  {e['contribution']:8.1f} | "
-                      f"{c['contribution']:8.1f}")
+                      f"{c['contribution']:8.1f}  ({split})")
             total = [sum(e["contribution"] for e in errors[k].values())
                      for k in ("model", "rmse_constant")]
             print(f"    {'all':<8}{'':11}  {total[0]:8.1f} | {total[1]:8.1f}")

@@ -199,24 +199,35 @@ def class_flow(confusion):
 ERROR_BY_CLASS = (
     "per ground-truth class (nearest palette colour of the true map): share = its share "
     "of all pixels; mse = the mean over its pixels of the squared RGB error (summed over "
-    "channels, 0-255 scale); contribution = share x mse. The contributions sum to the "
-    "squared error per pixel over the whole set, whose root is the pooled RMSE (the "
-    "rmse metric averages per-image roots instead)")
+    "channels, 0-255 scale); contribution = share x mse, split in by_painted_class by the "
+    "class the prediction gives those pixels. The contributions sum to the squared error "
+    "per pixel over the whole set, whose root is the pooled RMSE (the rmse metric "
+    "averages per-image roots instead)")
 
 
 def error_by_class(squared_error, class_pixels):
-    """{class: {"share", "mse", "contribution"}} from per-class sums (`ERROR_BY_CLASS`).
+    """Where the squared error lies, by true and painted class (`ERROR_BY_CLASS`).
 
     Args:
-        squared_error: [NUM_CLASSES] squared RGB error summed over the pixels
-            whose ground truth is in each class.
-        class_pixels: [NUM_CLASSES] how many pixels each class has.
+        squared_error: [NUM_CLASSES, NUM_CLASSES] squared RGB error summed
+            over the pixels of true class i that the prediction puts in class j.
+        class_pixels: [NUM_CLASSES] how many pixels each true class has.
+
+    Returns:
+        {true class: {"share", "mse", "contribution", "by_painted_class":
+        {painted class: contribution}}}; mse is None for an absent class.
     """
-    total = int(np.sum(class_pixels))
-    return {name: {"share": float(class_pixels[k] / total) if total else 0.0,
-                   "mse": float(squared_error[k] / class_pixels[k]) if class_pixels[k] else None,
-                   "contribution": float(squared_error[k] / total) if total else 0.0}
-            for k, name in enumerate(CLASS_NAMES)}
+    squared_error = np.asarray(squared_error, np.float64)
+    total = max(int(np.sum(class_pixels)), 1)
+    out = {}
+    for k, name in enumerate(CLASS_NAMES):
+        row = squared_error[k]
+        out[name] = {"share": float(class_pixels[k] / total),
+                     "mse": float(row.sum() / class_pixels[k]) if class_pixels[k] else None,
+                     "contribution": float(row.sum() / total),
+                     "by_painted_class": {painted: float(row[j] / total)
+                                          for j, painted in enumerate(CLASS_NAMES)}}
+    return out
 
 
 class MapScores:
@@ -240,8 +251,8 @@ class MapScores:
         self.metrics = tuple(metrics)
         self.per_image = {name: [] for name in self.metrics if name in PIXEL_METRICS}
         self.confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
-        # With rmse: squared RGB error summed over the pixels of each true class.
-        self.squared_error = np.zeros(NUM_CLASSES, np.float64)
+        # With rmse: squared RGB error summed over pixels, by [true class, painted class].
+        self.squared_error = np.zeros((NUM_CLASSES, NUM_CLASSES), np.float64)
         self.class_pixels = np.zeros(NUM_CLASSES, np.int64)
         self.num_images = 0
 
@@ -260,11 +271,12 @@ class MapScores:
             self.confusion += class_confusion(pred, target)
         if "rmse" in self.metrics:
             d = _difference(pred, target)
-            truth = map_classes(target).ravel()
+            joint = map_classes(target).astype(np.int64) * NUM_CLASSES + map_classes(pred)
             self.squared_error += np.bincount(
-                truth, weights=np.einsum("nhwc,nhwc->nhw", d, d).ravel(),
-                minlength=NUM_CLASSES)
-            self.class_pixels += np.bincount(truth, minlength=NUM_CLASSES)
+                joint.ravel(), weights=np.einsum("nhwc,nhwc->nhw", d, d).ravel(),
+                minlength=NUM_CLASSES ** 2).reshape(NUM_CLASSES, NUM_CLASSES)
+            self.class_pixels += np.bincount(joint.ravel() // NUM_CLASSES,
+                                             minlength=NUM_CLASSES)
         self.num_images += len(target)
 
     def result(self):
