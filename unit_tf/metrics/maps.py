@@ -159,11 +159,20 @@ def map_classes(images):
     return _class_table()[images[..., 0], images[..., 1], images[..., 2]]
 
 
+def _class_pairs(pred, target):
+    """Flat int64 index i * NUM_CLASSES + j of every pixel: class i in `pred`, j in `target`."""
+    return (map_classes(pred).astype(np.int64) * NUM_CLASSES + map_classes(target)).ravel()
+
+
+def _per_pair(pairs, weights=None):
+    """Sums `weights` (default: counts) over the pixels of each (pred, target) class pair."""
+    return np.bincount(pairs, weights=weights, minlength=NUM_CLASSES ** 2).reshape(
+        NUM_CLASSES, NUM_CLASSES)
+
+
 def class_confusion(pred, target):
     """5x5 int64 counts: [i, j] = #pixels classed i in `pred` and j in `target`."""
-    joint = map_classes(pred).astype(np.int64) * NUM_CLASSES + map_classes(target)
-    return np.bincount(joint.ravel(), minlength=NUM_CLASSES ** 2).reshape(
-        NUM_CLASSES, NUM_CLASSES)
+    return _per_pair(_class_pairs(pred, target))
 
 
 def iou_from_confusion(confusion):
@@ -205,28 +214,30 @@ ERROR_BY_CLASS = (
     "averages per-image roots instead)")
 
 
-def error_by_class(squared_error, class_pixels):
+def error_by_class(squared_error, confusion):
     """Where the squared error lies, by true and painted class (`ERROR_BY_CLASS`).
 
     Args:
         squared_error: [NUM_CLASSES, NUM_CLASSES] squared RGB error summed
-            over the pixels of true class i that the prediction puts in class j.
-        class_pixels: [NUM_CLASSES] how many pixels each true class has.
+            over the pixels the prediction puts in class i whose ground truth
+            is class j (the layout of `class_confusion`).
+        confusion: the summed `class_confusion` of the same pixels.
 
     Returns:
         {true class: {"share", "mse", "contribution", "by_painted_class":
         {painted class: contribution}}}; mse is None for an absent class.
     """
     squared_error = np.asarray(squared_error, np.float64)
-    total = max(int(np.sum(class_pixels)), 1)
+    class_pixels = np.asarray(confusion).sum(0)
+    total = max(int(class_pixels.sum()), 1)
     out = {}
-    for k, name in enumerate(CLASS_NAMES):
-        row = squared_error[k]
-        out[name] = {"share": float(class_pixels[k] / total),
-                     "mse": float(row.sum() / class_pixels[k]) if class_pixels[k] else None,
-                     "contribution": float(row.sum() / total),
-                     "by_painted_class": {painted: float(row[j] / total)
-                                          for j, painted in enumerate(CLASS_NAMES)}}
+    for j, name in enumerate(CLASS_NAMES):
+        column = squared_error[:, j]
+        out[name] = {"share": float(class_pixels[j] / total),
+                     "mse": float(column.sum() / class_pixels[j]) if class_pixels[j] else None,
+                     "contribution": float(column.sum() / total),
+                     "by_painted_class": {painted: float(column[i] / total)
+                                          for i, painted in enumerate(CLASS_NAMES)}}
     return out
 
 
@@ -250,10 +261,9 @@ class MapScores:
                              f"{sorted(DEFINITIONS)}.")
         self.metrics = tuple(metrics)
         self.per_image = {name: [] for name in self.metrics if name in PIXEL_METRICS}
+        # Both [predicted class, true class]; squared_error only with rmse.
         self.confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
-        # With rmse: squared RGB error summed over pixels, by [true class, painted class].
         self.squared_error = np.zeros((NUM_CLASSES, NUM_CLASSES), np.float64)
-        self.class_pixels = np.zeros(NUM_CLASSES, np.int64)
         self.num_images = 0
 
     def update(self, pred, target):
@@ -267,16 +277,13 @@ class MapScores:
         }
         for name in self.per_image:
             self.per_image[name].append(functions[name]())
-        if "map_class_miou" in self.metrics:
-            self.confusion += class_confusion(pred, target)
-        if "rmse" in self.metrics:
-            d = _difference(pred, target)
-            joint = map_classes(target).astype(np.int64) * NUM_CLASSES + map_classes(pred)
-            self.squared_error += np.bincount(
-                joint.ravel(), weights=np.einsum("nhwc,nhwc->nhw", d, d).ravel(),
-                minlength=NUM_CLASSES ** 2).reshape(NUM_CLASSES, NUM_CLASSES)
-            self.class_pixels += np.bincount(joint.ravel() // NUM_CLASSES,
-                                             minlength=NUM_CLASSES)
+        if "map_class_miou" in self.metrics or "rmse" in self.metrics:
+            pairs = _class_pairs(pred, target)
+            self.confusion += _per_pair(pairs)
+            if "rmse" in self.metrics:
+                d = _difference(pred, target)
+                self.squared_error += _per_pair(
+                    pairs, weights=np.einsum("nhwc,nhwc->nhw", d, d).ravel())
         self.num_images += len(target)
 
     def result(self):
@@ -289,7 +296,7 @@ class MapScores:
             out["map_class_miou"], out["class_iou"] = iou_from_confusion(self.confusion)
             out["class_flow"] = class_flow(self.confusion)
         if "rmse" in self.metrics:
-            out["error_by_class"] = error_by_class(self.squared_error, self.class_pixels)
+            out["error_by_class"] = error_by_class(self.squared_error, self.confusion)
         out["num_images"] = self.num_images
         return out
 
