@@ -2,13 +2,14 @@
 
 Used by tests/test_distributed.py as a subprocess (device setup must precede
 TensorFlow's initialisation). The latent noise is switched off so that runs
-with different replica counts see identical computations.
+with different replica counts see identical computations. The learning rate
+decays from step 2, so the schedule runs under each strategy too.
 """
 
 import json
 import sys
 
-from unit_tf.training import Trainer, make_strategy
+from unit_tf.training import LinearDecay, Trainer, make_strategy
 
 mode, out = sys.argv[1], sys.argv[2]
 strategy = (make_strategy("mirrored", cpu_devices=2) if mode == "mirrored_vs_default"
@@ -40,8 +41,9 @@ def build_model():
 def run(strategy, folder):
     ds = tf.data.Dataset.from_tensor_slices((XA, XB)).repeat().batch(4, drop_remainder=True)
     trainer = Trainer(build_model, ds, folder, strategy=strategy, log_every=2,
-                      sample_every=0, checkpoint_every=4)
+                      sample_every=0, checkpoint_every=4, learning_rate=LinearDecay(1e-3, 2, 6))
     trainer.train(4)
+    assert abs(trainer.current_learning_rate() - 7.5e-4) < 1e-9  # step 3: 3/4 of 1e-3
     weights = [np.asarray(w) for w in trainer.model.get_weights()]
     trainer.finish()
     return weights

@@ -65,6 +65,8 @@ flags.DEFINE_string("gan_loss", None, "bce (paper) or lsgan.")
 flags.DEFINE_integer("discriminator_scales", None, "Discriminator scales (1: the paper; 3: "
                      "the same net on the image downsampled x1, x2, x4).")
 flags.DEFINE_float("learning_rate", None, "Adam learning rate; default: the preset's.")
+flags.DEFINE_integer("lr_decay_start", None, "Hold the learning rate until this step, then "
+                     "decay it linearly to 0 at --steps (the paper keeps it constant).")
 flags.DEFINE_bool("share_weights", True, "False: no weight sharing (CycleGAN-like ablation).")
 flags.DEFINE_bool("cycle_consistency", None, "Override the preset's cycle terms.")
 flags.DEFINE_bool("discriminators", True, "False: coupled VAEs (no D) ablation.")
@@ -101,7 +103,8 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     from unit_tf.fileio import atomic_save_keras, atomic_write_json
-    from unit_tf.training import Trainer, NonFiniteLossError, make_strategy, ensure_writable
+    from unit_tf.training import (LinearDecay, NonFiniteLossError, Trainer, ensure_writable,
+                                  make_strategy)
     strategy = make_strategy(FLAGS.strategy, FLAGS.cpu_devices)
 
     import keras
@@ -116,6 +119,12 @@ def main(argv):
         raise app.UsageError(f"--data is required for preset {preset.name!r} "
                              "(e.g. --data maps:../shared/data/maps).")
     out = FLAGS.out or os.path.join("runs", preset.name)
+    schedule = None
+    if FLAGS.lr_decay_start is not None:
+        if not 0 <= FLAGS.lr_decay_start < FLAGS.steps:
+            raise app.UsageError(f"--lr_decay_start ({FLAGS.lr_decay_start}) must be at "
+                                 f"least 0 and below --steps ({FLAGS.steps}).")
+        schedule = LinearDecay(preset.learning_rate, FLAGS.lr_decay_start, FLAGS.steps)
     ensure_writable(out)
 
     precision = FLAGS.mixed_precision
@@ -143,7 +152,8 @@ def main(argv):
     trainer = Trainer(build_model, dataset, out, strategy=strategy,
                       sample_batch=first_batch(dataset, 8), log_every=FLAGS.log_every,
                       sample_every=FLAGS.sample_every,
-                      checkpoint_every=FLAGS.checkpoint_every or FLAGS.steps)
+                      checkpoint_every=FLAGS.checkpoint_every or FLAGS.steps,
+                      learning_rate=schedule)
     if FLAGS.resume and trainer.restore():
         print(f"Resumed from step {trainer.step} ({trainer.latest_checkpoint()}).")
     start = time.time()
@@ -164,6 +174,7 @@ def main(argv):
         config = {"command": "python tools/train.py " + " ".join(sys.argv[1:]),
                   "preset": preset.to_dict(), "data": spec, "domains": list(names),
                   "steps": trainer.step, "precision": precision,
+                  "learning_rate": schedule.get_config() if schedule else preset.learning_rate,
                   "replicas": strategy.num_replicas_in_sync,
                   "wall_time_s": round(trainer.elapsed, 1),
                   "wall_time_s_this_run": round(time.time() - start, 1),

@@ -11,6 +11,13 @@ A checkpoint is a folder `checkpoints/ckpt-STEP/` holding `model.keras`
 (weights, both optimizers, the latent noise state), the tf.data iterator
 state and `state.json` (the step). It is written to a temporary folder and
 renamed into place; `checkpoints/latest` names the newest complete one.
+
+A learning-rate schedule (`LinearDecay`) is applied by assigning each
+optimizer's learning-rate variable before every step, not by handing the
+schedule to Adam: an Adam built on a schedule has one variable fewer, and
+Keras skips (with only a warning) the whole optimizer state of a checkpoint
+whose variable count differs. Assigning keeps every checkpoint loadable with
+or without a schedule, so a constant-rate run can be branched into a decay.
 """
 
 import json
@@ -25,6 +32,29 @@ import numpy as np
 import tensorflow as tf
 from unit_tf.fileio import atomic_write_png
 from unit_tf.visualize import sample_grid
+
+
+@keras.saving.register_keras_serializable(package="unit_tf")
+class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """`initial` until step `start`, then linearly down to 0 at step `end`.
+
+    The decay of the pix2pix and CycleGAN recipes (there over the second half
+    of training). The paper trains at a constant rate; see BUILD_NOTES.
+    """
+
+    def __init__(self, initial, start, end):
+        if not 0 <= start < end:
+            raise ValueError(f"LinearDecay needs 0 <= start < end; got start={start}, "
+                             f"end={end}. Start the decay before the last step.")
+        self.initial, self.start, self.end = float(initial), int(start), int(end)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        left = tf.clip_by_value((self.end - step) / (self.end - self.start), 0.0, 1.0)
+        return self.initial * left
+
+    def get_config(self):
+        return {"initial": self.initial, "start": self.start, "end": self.end}
 
 
 class NonFiniteLossError(RuntimeError):
@@ -93,10 +123,13 @@ class Trainer:
         sample_every, checkpoint_every: in steps (multiples of log_every
             are cheapest).
         keep: how many checkpoints to keep.
+        learning_rate: optional schedule (step -> rate, e.g. `LinearDecay`)
+            for both optimizers, applied before every step.
     """
 
     def __init__(self, build_model, dataset, out_dir, strategy=None, sample_batch=None,
-                 log_every=50, sample_every=500, checkpoint_every=500, keep=2):
+                 log_every=50, sample_every=500, checkpoint_every=500, keep=2,
+                 learning_rate=None):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.chief = is_chief(self.strategy)
         # Non-chief workers write to a scratch folder they remove at the end.
@@ -109,6 +142,7 @@ class Trainer:
         self.sample_every = sample_every
         self.checkpoint_every = checkpoint_every
         self.keep = keep
+        self.learning_rate = learning_rate
         with self.strategy.scope():
             self.model = build_model()
             self.model.g_optimizer.build(self.model.generator_variables)
@@ -177,7 +211,10 @@ class Trainer:
 
     # ---- the loop -------------------------------------------------------------
     def _make_run(self):
-        model, strategy, names = self.model, self.strategy, self.names
+        model, strategy, names, schedule = (self.model, self.strategy, self.names,
+                                            self.learning_rate)
+        optimizers = [model.g_optimizer] + ([model.d_optimizer]
+                                            if model.discriminator_variables else [])
 
         def replica_step(batch):
             ctx = tf.distribute.get_replica_context()
@@ -193,6 +230,10 @@ class Trainer:
             totals = tuple(tf.constant(0.0) for _ in names)
             finite = tf.constant(True)
             for _ in tf.range(steps):
+                if schedule is not None:
+                    rate = schedule(model.g_optimizer.iterations)
+                    for optimizer in optimizers:
+                        optimizer.learning_rate = rate
                 per_replica = strategy.run(replica_step, args=(next(iterator),))
                 values = tuple(strategy.reduce(tf.distribute.ReduceOp.MEAN,
                                                per_replica[name], axis=None)
@@ -203,6 +244,10 @@ class Trainer:
             return {name: total / tf.cast(steps, tf.float32)
                     for name, total in zip(names, totals)}, finite
         return run
+
+    def current_learning_rate(self):
+        """The rate of the generator optimizer's last step (the schedule's, if any)."""
+        return float(tf.convert_to_tensor(self.model.g_optimizer.learning_rate))
 
     def write_samples(self):
         if self.sample_batch is None:
@@ -239,6 +284,7 @@ class Trainer:
             with self.writer.as_default():
                 for name, value in logs.items():
                     tf.summary.scalar(f"loss/{name}", value, step=self.step)
+                tf.summary.scalar("learning_rate", self.current_learning_rate(), step=self.step)
             if self.chief:
                 rate = (self.step - start_step) / max(time.time() - started, 1e-9)
                 eta = (steps - self.step) / max(rate, 1e-9)

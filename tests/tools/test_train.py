@@ -50,6 +50,7 @@ def test_source_only_classifier(tmp_path):
     (["--preset", "nips_translation"], "--data is required"),
     (["--preset", "unknown"], "valid presets"),
     (["--shared_encoder", "-1"], "shared_encoder must be a non-negative"),
+    (["--lr_decay_start", "1"], "--lr_decay_start (1) must be at least 0 and below --steps (1)"),
 ])
 def test_bad_flags_fail_clearly(tmp_path, args, message):
     proc = run("--steps", "1", "--out", str(tmp_path / "o"), *args)
@@ -78,11 +79,14 @@ def test_recipe_flags_reach_the_preset(tmp_path):
     out = tmp_path / "run"
     proc = run("--preset", "tiny", "--steps", "2", "--batch_size", "8", "--log_every", "1",
                "--sample_every", "0", "--checkpoint_every", "0", "--gan_loss", "lsgan",
-               "--discriminator_scales", "2", "--lambda0", "1", "--out", str(out))
+               "--discriminator_scales", "2", "--lambda0", "1", "--learning_rate", "3e-4",
+               "--lr_decay_start", "1", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
     preset = json.loads((out / "train_config.json").read_text())["preset"]
     assert preset["gan_loss"] == "lsgan" and preset["discriminator_scales"] == 2
     assert preset["loss_weights"]["gan"] == 1.0
+    assert json.loads((out / "train_config.json").read_text())["learning_rate"] == {
+        "initial": 3e-4, "start": 1, "end": 2}
 
 
 def test_bad_gan_loss_is_refused(tmp_path):
