@@ -103,6 +103,14 @@ def print_table(result):
             total = [sum(e["contribution"] for e in errors[k].values())
                      for k in ("model", "rmse_constant")]
             print(f"    {'all':<8}{'':11}  {total[0]:8.1f} | {total[1]:8.1f}")
+            print("  of that, pixels painted as their true class: shade (each image's mean"
+                  " colour offset) + texture (the rest); model | RMSE constant:")
+            for name, e in errors["model"].items():
+                parts = []
+                for source in (e, errors["rmse_constant"][name]):
+                    shade = source["shade_by_painted_class"][name]
+                    parts.append(f"{shade:6.1f} + {source['by_painted_class'][name] - shade:6.1f}")
+                print(f"    {name:<8}{parts[0]} | {parts[1]}")
     elif result["task"] == "digits":
         print("toy digits: mean colour-free distance (lower is better)")
         for direction, m in metrics.items():

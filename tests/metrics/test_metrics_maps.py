@@ -165,3 +165,18 @@ def test_shape_errors():
         m.rgb_distance_accuracy(np.zeros((1, 2, 2, 3)), np.zeros((1, 2, 3, 3)))
     with pytest.raises(ValueError, match="RGB images"):
         m.rmse_per_image(np.zeros((2, 2)), np.zeros((2, 2)))
+
+
+def test_shade_is_the_per_image_mean_offset_and_texture_the_rest():
+    rng = np.random.RandomState(0)
+    target = np.tile(np.array(LAND, np.uint8), (2, 8, 8, 1))
+    target = (target.astype(int) + rng.randint(-2, 3, target.shape)).astype(np.uint8)
+    shifted = target.astype(int) + np.array([[[[3, -2, 4]]], [[[-1, 0, 2]]]])  # per image
+    checker = np.where((np.arange(8)[:, None] + np.arange(8)) % 2, 5, -5)[None, ..., None]
+    for pred, shade, texture in ((shifted, (29 + 5) / 2, 0.0),
+                                 (target + checker * [1, 0, 0], 0.0, 25.0)):
+        scores = m.MapScores()
+        scores.update(pred.astype(np.uint8), target)
+        land = scores.result()["error_by_class"]["land"]
+        assert land["by_painted_class"]["land"] == pytest.approx(shade + texture)
+        assert land["shade_by_painted_class"]["land"] == pytest.approx(shade)

@@ -83,6 +83,10 @@ def test_maps_command_line(models, pairs_folder, tmp_path):
     assert "rgb_distance_16" in proc.stdout and "painted as" in proc.stdout
     contributions = [e["contribution"] for e in result["error_by_class"]["model"].values()]
     assert sum(contributions) > 0 and "squared error per pixel" in proc.stdout
+    for e in result["error_by_class"]["model"].values():   # shade is part of the error
+        for painted, shade in e["shade_by_painted_class"].items():
+            assert 0 <= shade <= e["by_painted_class"][painted] + 1e-9
+    assert "shade (each image's mean colour offset)" in proc.stdout
 
 
 def test_maps_on_pix2pix_folder_and_baseline_only(tool, models, pairs_folder, tmp_path):

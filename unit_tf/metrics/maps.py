@@ -211,10 +211,12 @@ ERROR_BY_CLASS = (
     "channels, 0-255 scale); contribution = share x mse, split in by_painted_class by the "
     "class the prediction gives those pixels. The contributions sum to the squared error "
     "per pixel over the whole set, whose root is the pooled RMSE (the rmse metric "
-    "averages per-image roots instead)")
+    "averages per-image roots instead). shade_by_painted_class is the part of each "
+    "by_painted_class contribution that a constant colour offset per image explains (the "
+    "squared mean error of those pixels in each image); the rest is texture")
 
 
-def error_by_class(squared_error, confusion):
+def error_by_class(squared_error, confusion, shade_error=None):
     """Where the squared error lies, by true and painted class (`ERROR_BY_CLASS`).
 
     Args:
@@ -222,10 +224,13 @@ def error_by_class(squared_error, confusion):
             over the pixels the prediction puts in class i whose ground truth
             is class j (the layout of `class_confusion`).
         confusion: the summed `class_confusion` of the same pixels.
+        shade_error: optional, same layout: the part of `squared_error` that
+            each image's mean error over those pixels explains.
 
     Returns:
         {true class: {"share", "mse", "contribution", "by_painted_class":
-        {painted class: contribution}}}; mse is None for an absent class.
+        {painted class: contribution}[, "shade_by_painted_class": {...}]}};
+        mse is None for an absent class.
     """
     squared_error = np.asarray(squared_error, np.float64)
     class_pixels = np.asarray(confusion).sum(0)
@@ -238,7 +243,23 @@ def error_by_class(squared_error, confusion):
                      "contribution": float(column.sum() / total),
                      "by_painted_class": {painted: float(column[i] / total)
                                           for i, painted in enumerate(CLASS_NAMES)}}
+        if shade_error is not None:
+            out[name]["shade_by_painted_class"] = {
+                painted: float(shade_error[i, j] / total)
+                for i, painted in enumerate(CLASS_NAMES)}
     return out
+
+
+def _shade_error(pairs, difference):
+    """[NUM_CLASSES, NUM_CLASSES] sum over images of count x |mean error|^2 per class pair."""
+    n = len(difference)
+    groups = np.repeat(np.arange(n, dtype=np.int64) * NUM_CLASSES ** 2,
+                       pairs.size // n) + pairs
+    counts = np.bincount(groups, minlength=n * NUM_CLASSES ** 2)
+    sums = [np.bincount(groups, weights=difference[..., c].ravel(),
+                        minlength=n * NUM_CLASSES ** 2) for c in range(3)]
+    shade = sum(s * s for s in sums) / np.maximum(counts, 1)
+    return shade.reshape(n, NUM_CLASSES, NUM_CLASSES).sum(0)
 
 
 class MapScores:
@@ -261,9 +282,10 @@ class MapScores:
                              f"{sorted(DEFINITIONS)}.")
         self.metrics = tuple(metrics)
         self.per_image = {name: [] for name in self.metrics if name in PIXEL_METRICS}
-        # Both [predicted class, true class]; squared_error only with rmse.
+        # All [predicted class, true class]; the errors only with rmse.
         self.confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
         self.squared_error = np.zeros((NUM_CLASSES, NUM_CLASSES), np.float64)
+        self.shade_error = np.zeros((NUM_CLASSES, NUM_CLASSES), np.float64)
         self.num_images = 0
 
     def update(self, pred, target):
@@ -284,6 +306,7 @@ class MapScores:
                 d = _difference(pred, target)
                 self.squared_error += _per_pair(
                     pairs, weights=np.einsum("nhwc,nhwc->nhw", d, d).ravel())
+                self.shade_error += _shade_error(pairs, d)
         self.num_images += len(target)
 
     def result(self):
@@ -296,7 +319,8 @@ class MapScores:
             out["map_class_miou"], out["class_iou"] = iou_from_confusion(self.confusion)
             out["class_flow"] = class_flow(self.confusion)
         if "rmse" in self.metrics:
-            out["error_by_class"] = error_by_class(self.squared_error, self.confusion)
+            out["error_by_class"] = error_by_class(self.squared_error, self.confusion,
+                                                   self.shade_error)
         out["num_images"] = self.num_images
         return out
 
