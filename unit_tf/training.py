@@ -213,8 +213,6 @@ class Trainer:
     def _make_run(self):
         model, strategy, names, schedule = (self.model, self.strategy, self.names,
                                             self.learning_rate)
-        optimizers = [model.g_optimizer] + ([model.d_optimizer]
-                                            if model.discriminator_variables else [])
 
         def replica_step(batch):
             ctx = tf.distribute.get_replica_context()
@@ -232,8 +230,8 @@ class Trainer:
             for _ in tf.range(steps):
                 if schedule is not None:
                     rate = schedule(model.g_optimizer.iterations)
-                    for optimizer in optimizers:
-                        optimizer.learning_rate = rate
+                    model.g_optimizer.learning_rate = rate
+                    model.d_optimizer.learning_rate = rate
                 per_replica = strategy.run(replica_step, args=(next(iterator),))
                 values = tuple(strategy.reduce(tf.distribute.ReduceOp.MEAN,
                                                per_replica[name], axis=None)

@@ -216,7 +216,7 @@ ERROR_BY_CLASS = (
     "squared mean error of those pixels in each image); the rest is texture")
 
 
-def error_by_class(squared_error, confusion, shade_error=None):
+def error_by_class(squared_error, confusion, shade_error):
     """Where the squared error lies, by true and painted class (`ERROR_BY_CLASS`).
 
     Args:
@@ -224,13 +224,13 @@ def error_by_class(squared_error, confusion, shade_error=None):
             over the pixels the prediction puts in class i whose ground truth
             is class j (the layout of `class_confusion`).
         confusion: the summed `class_confusion` of the same pixels.
-        shade_error: optional, same layout: the part of `squared_error` that
-            each image's mean error over those pixels explains.
+        shade_error: same layout: the part of `squared_error` that each
+            image's mean error over those pixels explains.
 
     Returns:
         {true class: {"share", "mse", "contribution", "by_painted_class":
-        {painted class: contribution}[, "shade_by_painted_class": {...}]}};
-        mse is None for an absent class.
+        {painted class: contribution}, "shade_by_painted_class": {painted
+        class: contribution}}}; mse is None for an absent class.
     """
     squared_error = np.asarray(squared_error, np.float64)
     class_pixels = np.asarray(confusion).sum(0)
@@ -242,11 +242,9 @@ def error_by_class(squared_error, confusion, shade_error=None):
                      "mse": float(column.sum() / class_pixels[j]) if class_pixels[j] else None,
                      "contribution": float(column.sum() / total),
                      "by_painted_class": {painted: float(column[i] / total)
-                                          for i, painted in enumerate(CLASS_NAMES)}}
-        if shade_error is not None:
-            out[name]["shade_by_painted_class"] = {
-                painted: float(shade_error[i, j] / total)
-                for i, painted in enumerate(CLASS_NAMES)}
+                                          for i, painted in enumerate(CLASS_NAMES)},
+                     "shade_by_painted_class": {painted: float(shade_error[i, j] / total)
+                                                for i, painted in enumerate(CLASS_NAMES)}}
     return out
 
 
