@@ -58,6 +58,11 @@ def test_names_and_forms():
     spec = parse_spec("maps:/data/maps")
     assert spec.a.path == os.path.join("/data/maps", "train") and spec.a.half == "left"
     assert spec.b.path == os.path.join("/data/maps", "val") and spec.b.half == "right"
+    # CycleGAN's split: both domains from train/, val/ left unseen for evaluation.
+    spec = parse_spec("maps_cyclegan:/data/maps")
+    assert spec.names == ("satellite", "map")
+    assert spec.a.path == spec.b.path == os.path.join("/data/maps", "train")
+    assert (spec.a.half, spec.b.half) == ("left", "right")
 
 
 @pytest.mark.parametrize("bad, problem", [
@@ -183,6 +188,14 @@ def test_real_maps_files(maps_root):
     (x_sat, x_map), = batches(ds, 1)
     assert x_sat.shape == x_map.shape == (2, 256, 256, 3)
     # Map tiles are mostly light flat colours; satellite photos are darker.
+    assert x_map.mean() > x_sat.mean() + 0.3
+
+
+def test_real_maps_cyclegan_split_reads_train_only(maps_root):
+    for name in os.listdir(os.path.join(maps_root, "val")):  # val must not be read
+        os.remove(os.path.join(maps_root, "val", name))
+    (x_sat, x_map), = batches(make_dataset(f"maps_cyclegan:{maps_root}", 256, 3), 1)
+    assert x_sat.shape == x_map.shape == (3, 256, 256, 3)
     assert x_map.mean() > x_sat.mean() + 0.3
 
 

@@ -1,5 +1,7 @@
 """Maps metrics against hand-computed values, and the constant-baseline search."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -180,3 +182,13 @@ def test_shade_is_the_per_image_mean_offset_and_texture_the_rest():
         land = scores.result()["error_by_class"]["land"]
         assert land["by_painted_class"]["land"] == pytest.approx(shade + texture)
         assert land["shade_by_painted_class"]["land"] == pytest.approx(shade)
+
+
+def test_both_maps_protocols_evaluate_on_val(tmp_path):
+    from unit_tf.metrics.evaluation import maps_eval_folder
+    os.makedirs(tmp_path / "val")
+    for spec in (f"maps:{tmp_path}", f"maps_cyclegan:{tmp_path}"):
+        assert maps_eval_folder(spec) == os.path.join(str(tmp_path), "val")
+    assert maps_eval_folder(f"pix2pix:{tmp_path}/val") == f"{tmp_path}/val"
+    with pytest.raises(ValueError, match="maps_cyclegan:ROOT"):
+        maps_eval_folder("mnist_toy")

@@ -35,6 +35,7 @@ SPEC_FORMS = {
     "folders:DIR_A,DIR_B": "two folders of images of any size (searched recursively)",
     "pix2pix:DIR": "side-by-side pairs, left half = A, right half = B, unpaired",
     "maps:ROOT": "the maps protocol: A = left halves of ROOT/train, B = right of ROOT/val",
+    "maps_cyclegan:ROOT": "CycleGAN's maps split: A = left, B = right halves of ROOT/train",
     "tfds:NAME": "a two-domain TFDS dataset with trainA/trainB splits (cycle_gan/...)",
     "tfds:NAME_A+NAME_B": "two TFDS datasets' train splits ('label' of A as labels)",
 }
@@ -105,7 +106,7 @@ def parse_spec(spec):
         _fail(spec, "empty spec")
     spec = spec.strip()
     prefix, sep, rest = spec.partition(":")
-    if sep and prefix in ("folders", "pix2pix", "maps", "tfds"):
+    if sep and prefix in ("folders", "pix2pix", "maps", "maps_cyclegan", "tfds"):
         if not rest:
             _fail(spec, f"{prefix}: needs a value after the colon")
         if prefix == "folders":
@@ -126,6 +127,13 @@ def parse_spec(spec):
                                        half="left"),
                             DomainSpec("folder", "map", os.path.join(rest, "val"),
                                        half="right"))
+        if prefix == "maps_cyclegan":
+            # CycleGAN/GcGAN: both domains from ROOT/train, each shuffled on its own
+            # (no pair is used); ROOT/val stays unseen for evaluation.
+            train = os.path.join(rest, "train")
+            return DataSpec(spec, prefix,
+                            DomainSpec("folder", "satellite", train, half="left"),
+                            DomainSpec("folder", "map", train, half="right"))
         if "+" in rest:
             names = rest.split("+")
             if len(names) != 2 or not all(names):

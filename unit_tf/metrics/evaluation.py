@@ -31,14 +31,15 @@ def _in_batches(fn, x, batch_size):
 
 
 def maps_eval_folder(data):
-    """The folder of side-by-side eval pairs of a maps:ROOT (ROOT/val) or pix2pix:DIR spec."""
+    """The folder of side-by-side eval pairs: ROOT/val of maps:ROOT and maps_cyclegan:ROOT,
+    DIR of pix2pix:DIR."""
     parsed = sources.parse_spec(data)
-    if parsed.form == "maps":
+    if parsed.form in ("maps", "maps_cyclegan"):
         return maps_data.maps_val_folder(os.path.dirname(parsed.b.path))
     if parsed.form == "pix2pix":
         return parsed.a.path
     raise ValueError(f"--data {data!r}: the maps task evaluates paired halves; give "
-                     "maps:ROOT (uses ROOT/val) or pix2pix:DIR.")
+                     "maps:ROOT or maps_cyclegan:ROOT (both use ROOT/val) or pix2pix:DIR.")
 
 
 def evaluate_maps(translator, data, direction="a2b", limit=None, size=256, batch_size=4,
