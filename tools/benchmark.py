@@ -110,6 +110,15 @@ flags.DEFINE_list("experiment", [], f"Benchmark-only changes to try, from {EXPER
 flags.DEFINE_bool("compare_experiments", False, "Time the train rows without and with "
                   "each --experiment, interleaved in one process (A/B under the same load).")
 flags.DEFINE_integer("batch_size", 0, "Override the translation batch size (0: preset's).")
+# The architecture flags of tools/train.py, so that a model card's recipe is timed as trained.
+flags.DEFINE_integer("width", None, "Base width override (as tools/train.py).")
+flags.DEFINE_integer("shared_encoder", None, "Shared encoder layers (as tools/train.py).")
+flags.DEFINE_integer("shared_generator", None, "Shared generator layers (as tools/train.py).")
+flags.DEFINE_integer("shared_discriminator", None, "Shared D layers (as tools/train.py).")
+flags.DEFINE_string("gan_loss", None, "bce or lsgan (as tools/train.py).")
+flags.DEFINE_integer("discriminator_scales", None, "Discriminator scales (as tools/train.py).")
+ARCHITECTURE_FLAGS = ("width", "shared_encoder", "shared_generator", "shared_discriminator",
+                      "gan_loss", "discriminator_scales")
 flags.DEFINE_integer("seed", 0, "Seed of the weights, the synthetic data and the noise.")
 
 
@@ -130,6 +139,17 @@ def write_json(path, payload):
     from unit_tf.fileio import atomic_write_json
 
     atomic_write_json(path, payload, default=str)
+
+
+# The JSON being written, so that each row lands in --out as soon as it is
+# measured (a killed run keeps what it measured, under "rows_so_far").
+RESULT = {}
+
+
+def keep_row(row):
+    """Appends a measured row to RESULT["rows_so_far"] and rewrites --out."""
+    RESULT.setdefault("rows_so_far", []).append(row)
+    write_json(FLAGS.out, RESULT)
 
 
 def print_table(title, rows, columns):
@@ -181,6 +201,12 @@ def settings():
 
 
 # ---- models -------------------------------------------------------------------
+def architecture_overrides():
+    """Preset fields set by the architecture flags (applied to the translation
+    presets; the fixed-size digits rows keep their preset)."""
+    return {k: getattr(FLAGS, k) for k in ARCHITECTURE_FLAGS if getattr(FLAGS, k) is not None}
+
+
 def build_model(preset, image_size, batch_size, precision, jit=False, seed=0,
                 experiments=None, noise_seed=None):
     """A compiled UNIT with built optimizers under the `precision` policy.
@@ -197,7 +223,7 @@ def build_model(preset, image_size, batch_size, precision, jit=False, seed=0,
     p = unit_tf.get_preset(preset)
     overrides = {"batch_size": batch_size}
     if not p.fixed_size:
-        overrides["image_size"] = image_size
+        overrides.update(image_size=image_size, **architecture_overrides())
     model = unit_tf.UNIT(preset, overrides=overrides,
                          seed=seed if noise_seed is None else noise_seed)
     model.compile(jit_compile=jit)
@@ -464,6 +490,7 @@ def run_peak(s):
             t = median(times)
             rows.append(dict(dtype=dtype, n=n, ms=1e3 * t, gflops=2 * n ** 3 / t / 1e9,
                              load=loadavg()))
+            keep_row(rows[-1])
     peak = {}
     for r in rows:
         peak[r["dtype"]] = max(peak.get(r["dtype"], 0.0), r["gflops"])
@@ -549,6 +576,7 @@ def train_rows(preset, size, batch, precision, jit, s, peak, variants=(("reuse",
                        achieved_gflops=achieved, peak_gflops=ref,
                        ratio=achieved / ref if ref else None, load=(load_before, loadavg()))
     for row in rows:
+        keep_row(row)
         figure = (f"{row['ms']:.1f} ms/iter" if "ms" in row
                   else f"skipped ({row['skipped']})")
         print(f"   {preset} {size} b{batch} {precision} jit={jit} {row['step']} "
@@ -839,6 +867,7 @@ def run_inference(s):
                           + (f"{row['ms']:.1f} ms" if "ms" in row
                              else f"skipped ({row['skipped']})"), flush=True)
                     rows.append(row)
+                    keep_row(row)
         keras_ms = {r["size"]: r["ms"] for r in rows
                     if r["backend"] == "keras" and not r["experiment"] and "ms" in r}
         for r in rows:
@@ -1011,22 +1040,19 @@ def metadata():
     import keras
     import tensorflow as tf
 
-    flags_line = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags_line = line
-                    break
-    except OSError:
-        pass
+    from unit_tf import hardware
+
+    cpu = hardware.cpu_info()
     return {
         "command": "python tools/benchmark.py " + " ".join(sys.argv[1:]),
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
         "python": platform.python_version(), "tensorflow": tf.__version__,
         "keras": keras.__version__, "cpu_count": os.cpu_count(),
-        "cpu": platform.processor() or platform.machine(),
-        "avx512_bf16": "avx512_bf16" in flags_line, "amx": "amx_bf16" in flags_line,
+        "cpu": cpu.model, "cpu_vendor": cpu.vendor, "cpu_family": cpu.family,
+        "cpu_mhz": cpu.mhz, "simd_flags": cpu.simd, "machine": platform.machine(),
+        "native_bf16": hardware.native_bf16(cpu.flags),
+        "auto_precision": hardware.choose_precision(cpu.flags)[0],
+        "theoretical_peak": hardware.theoretical_peak(cpu),
         "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(default)"),
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
@@ -1034,7 +1060,8 @@ def metadata():
         "loadavg_start": loadavg(),
         "note": ("Absolute figures ([abs]) are for this CPU only, not GPU figures; "
                  "ratios ([ratio]) are achieved FLOP/s over this machine's measured "
-                 "matmul peak of the same precision. FLOPs: unit_tf.flops (conv and "
+                 "matmul peak of the same precision (theoretical_peak is cores x "
+                 "the reported clock x FMA width; boost clocks can exceed it). FLOPs: unit_tf.flops (conv and "
                  "dense MACs x2; norms, activations and elementwise ops not counted)."),
     }
 
@@ -1061,7 +1088,13 @@ def main(argv):
     if FLAGS.inter_op_threads:
         tf.config.threading.set_inter_op_parallelism_threads(FLAGS.inter_op_threads)
     s = settings()
-    result = {"meta": metadata(), "settings": s}
+    result = RESULT
+    result.update(meta=metadata(), settings=s)
+    meta = result["meta"]
+    print(f"CPU: {meta['cpu']} ({meta['cpu_vendor']}, family {meta['cpu_family']}), "
+          f"{meta['cpu_count']} cores; {' '.join(meta['simd_flags'])}\n"
+          f"Theoretical float32 peak: {meta['theoretical_peak']['fp32_gflops']} GFLOP/s "
+          f"= {meta['theoretical_peak']['rule']}; auto precision: {meta['auto_precision']}")
     write_json(FLAGS.out, result)
     peak = {}
     if "peak" in FLAGS.only or {"train", "pipeline", "reuse"} & set(FLAGS.only):
@@ -1079,6 +1112,7 @@ def main(argv):
             result[section] = run()
             write_json(FLAGS.out, result)
     result["meta"]["loadavg_end"] = loadavg()
+    result.pop("rows_so_far", None)  # every row is in its section now
     write_json(FLAGS.out, result)
     print(f"\n[abs] = absolute, this 2-core CPU only (not GPU figures); [ratio] = "
           f"dimensionless. Load average {result['meta']['loadavg_start']} at start, "

@@ -38,8 +38,9 @@ flags.DEFINE_integer("steps", 10000, "Total training iterations (one D and one E
 flags.DEFINE_integer("batch_size", None, "Global batch size; default: the preset's.")
 flags.DEFINE_string("out", None, "Output folder; default runs/<preset>.")
 flags.DEFINE_enum("mixed_precision", "auto", ["auto", "float32", "mixed_bfloat16"],
-                  "Compute precision; auto = mixed_bfloat16 on CPU, float32 on GPU. "
-                  "Losses are always float32.")
+                  "Compute precision; auto = mixed_bfloat16 on CPUs with native bfloat16 "
+                  "(AVX512_BF16 or AMX-BF16), float32 on other CPUs and on GPU. Losses are "
+                  "always float32.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"],
                   "tf.distribute strategy; multi_worker reads TF_CONFIG.")
 flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into this many logical devices "
@@ -111,6 +112,7 @@ def main(argv):
     import tensorflow as tf
     import unit_tf
     from unit_tf import data as unit_data
+    from unit_tf import hardware
     from unit_tf.training import first_batch
 
     preset = unit_tf.get_preset(FLAGS.preset, **preset_overrides())
@@ -127,9 +129,14 @@ def main(argv):
         schedule = LinearDecay(preset.learning_rate, FLAGS.lr_decay_start, FLAGS.steps)
     ensure_writable(out)
 
-    precision = FLAGS.mixed_precision
+    cpu = hardware.cpu_info()
+    precision, why = FLAGS.mixed_precision, "set by --mixed_precision"
     if precision == "auto":
-        precision = "float32" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+        precision, why = hardware.choose_precision(
+            cpu.flags, has_gpu=bool(tf.config.list_physical_devices("GPU")))
+    print(f"Precision {precision}: {why}. CPU: {hardware.describe(cpu)}")
+    precision_record = {"precision": precision, "precision_reason": why,
+                        "cpu": hardware.describe(cpu)}
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(FLAGS.seed)
 
@@ -139,7 +146,7 @@ def main(argv):
         random_crop=FLAGS.load_size is not None, resize_to=FLAGS.load_size, flip=FLAGS.flip)
     names = unit_data.domain_names(spec)
     if FLAGS.source_only:
-        return train_source_only(preset, spec, dataset, out, precision)
+        return train_source_only(preset, spec, dataset, out, precision_record)
 
     def build_model():
         model = unit_tf.UNIT(preset, share_weights=FLAGS.share_weights,
@@ -173,7 +180,7 @@ def main(argv):
         atomic_save_keras(trainer.model, final)
         config = {"command": "python tools/train.py " + " ".join(sys.argv[1:]),
                   "preset": preset.to_dict(), "data": spec, "domains": list(names),
-                  "steps": trainer.step, "precision": precision,
+                  "steps": trainer.step, **precision_record,
                   "learning_rate": schedule.get_config() if schedule else preset.learning_rate,
                   "replicas": strategy.num_replicas_in_sync,
                   "wall_time_s": round(trainer.elapsed, 1),
@@ -185,7 +192,7 @@ def main(argv):
     return 0
 
 
-def train_source_only(preset, spec, dataset, out, precision):
+def train_source_only(preset, spec, dataset, out, precision_record):
     """Fits `SourceOnlyClassifier` on the source images and labels of `dataset`."""
     import unit_tf
     from unit_tf.fileio import atomic_save_keras, atomic_write_json
@@ -200,7 +207,8 @@ def train_source_only(preset, spec, dataset, out, precision):
     classifier = unit_tf.SourceOnlyClassifier(preset)
     classifier.compile()
     print(f"Training the source-only classifier of {preset.name} on the labelled source "
-          f"images of {spec}, {FLAGS.steps} steps, batch {preset.batch_size}, {precision}; "
+          f"images of {spec}, {FLAGS.steps} steps, batch {preset.batch_size}, "
+          f"{precision_record['precision']}; "
           f"output in {out}")
     start = time.time()
     # The dataset is shuffled already (seeded by --seed).
@@ -211,7 +219,7 @@ def train_source_only(preset, spec, dataset, out, precision):
     atomic_write_json(os.path.join(out, "train_config.json"), {
         "command": "python tools/train.py " + " ".join(sys.argv[1:]),
         "model": "SourceOnlyClassifier", "preset": preset.to_dict(), "data": spec,
-        "steps": FLAGS.steps, "precision": precision, "seed": FLAGS.seed,
+        "steps": FLAGS.steps, **precision_record, "seed": FLAGS.seed,
         "wall_time_s": round(time.time() - start, 1),
         "final_losses": {k: float(v[-1]) for k, v in history.history.items()}})
     print(f"Saved {final}")

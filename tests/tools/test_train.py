@@ -23,7 +23,8 @@ def test_train_tiny_on_mnist_toy_then_resume(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     config = json.load(open(os.path.join(out, "train_config.json")))
     assert config["steps"] == 4 and config["domains"] == ["strokes", "edges"]
-    assert config["precision"] == "mixed_bfloat16"
+    from unit_tf import hardware
+    assert config["precision"] == hardware.choose_precision(hardware.cpu_info().flags)[0]
     assert {"model.keras", "checkpoints", "samples", "tensorboard"} <= set(os.listdir(out))
     assert "step_00000004.png" in os.listdir(os.path.join(out, "samples"))
     proc = run(*common, "--steps", "6")
@@ -94,3 +95,21 @@ def test_bad_gan_loss_is_refused(tmp_path):
                "--out", str(tmp_path / "run"))
     assert proc.returncode != 0 and "gan_loss must be 'bce' or 'lsgan'" in proc.stderr
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+
+
+def test_auto_precision_on_an_avx2_cpu_is_float32_and_says_why(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 23\n"
+                       "model name\t: AMD EPYC (AVX2)\ncpu MHz\t\t: 2450.0\n"
+                       "flags\t\t: fpu sse4_2 fma avx avx2 f16c\n\n")
+    out = str(tmp_path / "run")
+    proc = run("--preset", "tiny", "--batch_size", "4", "--steps", "2", "--log_every", "2",
+               "--sample_every", "0", "--out", out, env={"UNIT_TF_CPUINFO": str(cpuinfo)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Precision float32: the CPU has no native bfloat16" in proc.stdout
+    config = json.load(open(os.path.join(out, "train_config.json")))
+    assert config["precision"] == "float32"
+    assert "no native bfloat16" in config["precision_reason"]
+    assert config["cpu"].startswith("AMD EPYC (AVX2)")

@@ -1,0 +1,27 @@
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCHMARK = os.path.join(ROOT, "tools", "benchmark.py")
+
+
+def test_benchmark_records_the_machine_and_its_rows(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, BENCHMARK, "--quick", "--only", "peak", "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("CPU: ")
+    assert "Theoretical float32 peak" in proc.stdout
+    result = json.loads(out.read_text())
+    from unit_tf import hardware
+    cpu = hardware.cpu_info()
+    meta = result["meta"]
+    assert meta["cpu"] == cpu.model and meta["simd_flags"] == cpu.simd
+    assert meta["auto_precision"] == hardware.choose_precision(cpu.flags)[0]
+    assert meta["theoretical_peak"] == hardware.theoretical_peak(cpu)
+    assert {r["dtype"] for r in result["peak"]["rows"]} == {"float32", "bfloat16"}
+    assert "rows_so_far" not in result  # a finished run keeps each row in its section
