@@ -2,8 +2,16 @@
 
 Used by tests/test_distributed.py as a subprocess (device setup must precede
 TensorFlow's initialisation). The latent noise is switched off so that runs
-with different replica counts see identical computations. The learning rate
-decays from step 2, so the schedule runs under each strategy too.
+with different replica counts see identical computations.
+
+    distributed_script.py multi_worker OUT            Adam, 4 steps, a decaying rate
+    distributed_script.py mirrored_vs_default OUT N   SGD, N steps, 2 CPU replicas vs 1 device
+
+The comparison uses plain SGD: its update is the learning rate times the
+all-reduced gradient, so a difference in the weights is a difference in the
+gradients. Adam's first steps are close to sign(gradient) steps, which turn
+float rounding noise in near-zero gradients into full-size steps and hide a
+wrong gradient scale (BUILD_NOTES, "Distributed training").
 """
 
 import json
@@ -30,30 +38,35 @@ XA = rng.uniform(-1, 1, (16, 16, 16, 3)).astype("float32")
 XB = rng.uniform(-1, 1, (16, 16, 16, 3)).astype("float32")
 
 
-def build_model():
+def build_model(optimizer="adam"):
     keras.utils.set_random_seed(0)
     model = unit_tf.UNIT("tiny", seed=0)
-    model.compile(g_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.999),
-                  d_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.999))
+    make = {"adam": lambda: keras.optimizers.Adam(1e-3, 0.5, 0.999),
+            "sgd": lambda: keras.optimizers.SGD(1e-3)}[optimizer]
+    model.compile(g_optimizer=make(), d_optimizer=make())
     return model
 
 
-def run(strategy, folder):
+def run(strategy, folder, steps=4, optimizer="adam"):
     ds = tf.data.Dataset.from_tensor_slices((XA, XB)).repeat().batch(4, drop_remainder=True)
-    trainer = Trainer(build_model, ds, folder, strategy=strategy, log_every=2,
-                      sample_every=0, checkpoint_every=4, learning_rate=LinearDecay(1e-3, 2, 6))
-    trainer.train(4)
-    assert abs(trainer.current_learning_rate() - 7.5e-4) < 1e-9  # step 3: 3/4 of 1e-3
+    decay = LinearDecay(1e-3, 2, 6) if steps == 4 else None
+    trainer = Trainer(lambda: build_model(optimizer), ds, folder, strategy=strategy,
+                      log_every=2, sample_every=0, checkpoint_every=4, learning_rate=decay)
+    trainer.train(steps)
+    if decay is not None:
+        assert abs(trainer.current_learning_rate() - 7.5e-4) < 1e-9  # step 3: 3/4 of 1e-3
     weights = [np.asarray(w) for w in trainer.model.get_weights()]
     trainer.finish()
     return weights
 
 
 if mode == "mirrored_vs_default":
-    single = run(tf.distribute.get_strategy(), out + "/single")
-    mirrored = run(strategy, out + "/mirrored")
+    steps = int(sys.argv[3])
+    single = run(tf.distribute.get_strategy(), out + "/single", steps, "sgd")
+    mirrored = run(strategy, out + "/mirrored", steps, "sgd")
+    initial = build_model("sgd").get_weights()
     diff = max(float(np.abs(a - b).max()) for a, b in zip(single, mirrored))
-    moved = max(float(np.abs(a - b).max()) for a, b in zip(single, build_model().get_weights()))
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(single, initial))
     print(json.dumps({"replicas": strategy.num_replicas_in_sync, "max_diff": diff,
                       "moved": moved}))
 else:
