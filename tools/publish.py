@@ -77,7 +77,7 @@ def held_out_images(spec, n=4):
         test = data.toy_digits("test")
         picks = np.linspace(0, len(test["a"]) - 1, n).astype(int)  # different digits
         return uint8(test["a"][picks]), uint8(test["b"][picks])
-    if spec.startswith("maps:"):
+    if spec.startswith(("maps:", "maps_cyclegan:")):  # val pairs, unseen by either
         return data.maps_eval_pairs(spec.split(":", 1)[1], size=256, limit=n)
     parts = data.eval_parts(spec)
     return uint8(parts["source"][0][:n]), uint8(parts["target"][0][:n])
@@ -112,8 +112,8 @@ def main(argv):
         training={"data": config["data"], "data_license": FLAGS.data_license,
                   "command": config["command"], "steps": config["steps"],
                   "wall_time_hours": round(wall / 3600, 2),
-                  "hardware": f"2-core CPU, {config['precision']}, unit_tf "
-                              f"{unit_tf.__version__}"},
+                  "hardware": f"{config.get('cpu', '2-core CPU')}; {config['precision']}; "
+                              f"unit_tf {unit_tf.__version__}"},
         metrics=metrics, images_a=images_a, images_b=images_b, readme=readme)
     print(f"Published {FLAGS.name}: {manifest['weights']} sha256 {manifest['sha256'][:12]}..., "
           f"{len(metrics)} metrics")
