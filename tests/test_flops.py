@@ -76,3 +76,14 @@ def test_recomputing_the_translations_adds_what_the_d_step_needs(tiny):
 def test_translation_is_one_encoder_and_one_generator(tiny):
     assert flops.translation_flops(tiny, 32) == TINY_E + TINY_G
     assert flops.translation_flops(tiny, 64, direction="b2a") == 4 * (TINY_E + TINY_G)
+
+
+def test_pytorch_padding_counts_the_padded_convolution():
+    from unit_tf.layers import ConvBlock, ConvTransposeBlock
+
+    count, out = flops.layer_flops(ConvBlock(8, 3, 2, padding=1), (1, 64, 64, 3))
+    assert out == (1, 32, 32, 8) and count == 2 * 32 * 32 * 3 * 3 * 3 * 8
+    count, out = flops.layer_flops(ConvTransposeBlock(4, 3, 2, padding=1, output_padding=1),
+                                   (1, 16, 16, 8))
+    assert out == (1, 32, 32, 4) and count == 2 * 16 * 16 * 3 * 3 * 8 * 4
+    assert flops.translation_flops(unit_tf.UNIT("unit_v02", discriminators=False), 64) > 0

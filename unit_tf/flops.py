@@ -71,8 +71,10 @@ def layer_flops(layer, input_shape):
         for d in shape[:-1]:
             rows *= d
         return 2 * rows * shape[-1] * layer.units, (*shape[:-1], layer.units)
-    if isinstance(layer, ConvBlock):
-        return layer_flops(layer.conv, shape)
+    if isinstance(layer, ConvBlock):  # explicit (PyTorch-style) padding pads or crops
+        padded = shape if layer.pad is None else layer.pad.compute_output_shape(shape)
+        flops, _ = layer_flops(layer.conv, padded)
+        return flops, _shape(layer.compute_output_shape(shape))
     if isinstance(layer, ResidualBlock):
         f1, mid = layer_flops(layer.conv1, shape)
         f2, _ = layer_flops(layer.conv2, mid)

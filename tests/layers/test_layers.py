@@ -144,3 +144,84 @@ def test_latent_noise_in_compute_dtype():
     layer = GaussianLatent("reduced", seed=0)
     z = layer(ops.cast(X, "bfloat16"), training=True)["z"]
     assert z.dtype == "bfloat16"
+
+
+def _numpy_conv(x, kernel, stride, pad):
+    """PyTorch's Conv2d by definition: zero padding `pad` on every side, no flip."""
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    k = kernel.shape[0]
+    n = (xp.shape[1] - k) // stride + 1
+    m = (xp.shape[2] - k) // stride + 1
+    out = np.zeros((x.shape[0], n, m, kernel.shape[-1]), np.float64)
+    for i in range(n):
+        for j in range(m):
+            patch = xp[:, i * stride:i * stride + k, j * stride:j * stride + k]
+            out[:, i, j] = np.einsum("bhwc,hwco->bo", patch, kernel)
+    return out
+
+
+def _numpy_conv_transpose(x, kernel, stride, pad, output_pad):
+    """PyTorch's ConvTranspose2d by definition: out[i*s - p + k] += x[i] w[k]."""
+    k, n, m = kernel.shape[0], x.shape[1], x.shape[2]
+    full = np.zeros((x.shape[0], (n - 1) * stride + k, (m - 1) * stride + k, kernel.shape[2]))
+    for i in range(n):
+        for j in range(m):  # Keras kernel [kH, kW, out, in]
+            full[:, i * stride:i * stride + k, j * stride:j * stride + k] += np.einsum(
+                "bc,hwoc->bhwo", x[:, i, j], kernel)
+    size_h = (n - 1) * stride - 2 * pad + k + output_pad
+    size_w = (m - 1) * stride - 2 * pad + k + output_pad
+    return full[:, pad:pad + size_h, pad:pad + size_w]
+
+
+def test_integer_padding_is_pytorch_zero_padding():
+    block = ConvBlock(5, 3, 2, padding=1, norm="none")
+    y = ops.convert_to_numpy(roundtrip(block, X))
+    kernel, bias = (ops.convert_to_numpy(w) for w in block.conv.weights)
+    np.testing.assert_allclose(y, _numpy_conv(X, kernel, 2, 1) + bias, atol=1e-5)
+    same = ConvBlock(5, 3, 2, padding="same", norm="none")
+    same(X)
+    same.set_weights(block.get_weights())
+    assert np.abs(ops.convert_to_numpy(same(X)) - y).max() > 1e-2  # Keras pads (0, 1)
+    seven = ConvBlock(2, 7, 1, padding=3)
+    assert seven(X).shape == (2, 8, 8, 2)
+
+
+def test_transposed_padding_and_output_padding_are_pytorch_s():
+    x = X[:, :5, :3]  # non-square
+    block = ConvTransposeBlock(3, 3, 2, padding=1, output_padding=1)
+    y = ops.convert_to_numpy(roundtrip(block, x))
+    assert y.shape == (2, 10, 6, 3)
+    kernel, bias = (ops.convert_to_numpy(w) for w in block.conv.weights)
+    np.testing.assert_allclose(y, _numpy_conv_transpose(x, kernel, 2, 1, 1) + bias, atol=1e-5)
+    assert block.compute_output_shape((None, 5, 3, 4)) == (None, 10, 6, 3)
+
+
+def test_residual_block_dropout_trains_only_and_keeps_its_noise_state():
+    block = ResidualBlock(4, dropout=0.5)
+    y = roundtrip(block, X)
+    np.testing.assert_array_equal(ops.convert_to_numpy(block(X)), ops.convert_to_numpy(y))
+    trained = ops.convert_to_numpy(block(X, training=True))
+    assert np.abs(trained - ops.convert_to_numpy(y)).max() > 0.1
+    store = {}
+    block.save_own_variables(store)
+    clone = ResidualBlock(4, dropout=0.5)
+    clone(X)
+    clone.load_own_variables(store)
+    np.testing.assert_array_equal(clone.drop.seed_generator.state.numpy(),
+                                  block.drop.seed_generator.state.numpy())
+    assert ResidualBlock(4).drop is None
+
+
+def test_bad_padding_arguments():
+    with pytest.raises(ValueError, match="padding must be 'same', 'valid' or a non-negative"):
+        ConvBlock(4, 3, padding="reflect")
+    with pytest.raises(ValueError, match="padding must be"):
+        ConvBlock(4, 3, padding=-1)
+    with pytest.raises(ValueError, match="output_padding=1 needs a transposed convolution"):
+        ConvBlock(4, 3, 2, padding=1, output_padding=1)
+    with pytest.raises(ValueError, match="output_padding=2 needs"):
+        ConvTransposeBlock(4, 3, 2, padding=1, output_padding=2)
+    with pytest.raises(ValueError, match="output_padding=1 needs"):
+        ConvTransposeBlock(4, 3, 2, padding="same", output_padding=1)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        ResidualBlock(4, dropout=1.0)

@@ -22,6 +22,9 @@ PARAM_COUNTS = {
     "lenet": (3177375, 746688, 1771586, 659101),
     "svhn": (6861969, 749888, 1771718, 4340363),
     "tiny": (35576, 16576, 16182, 2818),
+    # Table 3's D; E and G add the authors' front-end biases (2 x (128 + 256) and
+    # 2 x (128 + 64)) to Table 3's counts.
+    "unit_v02": (30553352, 9014528, 8995590, 12543234),
 }
 
 

@@ -90,3 +90,25 @@ def test_coupled_network_naming_and_sharing():
     with pytest.raises(ValueError, match="domain must be 'a' or 'b'"):
         net.branch("c")
     assert sum(has_weights(s) for s in p.generator) == 4
+
+
+def test_unit_v02_is_built_from_the_authors_gen_block():
+    from unit_tf.networks.presets import UNIT_V02_GEN, unit_v02_networks
+
+    p = get_preset("unit_v02")
+    assert "version_02" in p.reference and "COCOResGen2" in p.reference
+    assert p.resolved_width == UNIT_V02_GEN["ch"] == 64 and p.size_divisor == 4
+    assert [s["type"] for s in p.encoder] == ["conv"] * 3 + ["res"] * 4 + ["latent"]
+    assert [s["type"] for s in p.generator] == ["res"] * 4 + ["dconv"] * 3
+    assert all(s["norm"] == "none" for s in p.encoder[:3] + p.generator[-3:])
+    deeper = unit_v02_networks(dict(UNIT_V02_GEN, ch=32, n_enc_front_blk=4, n_gen_front_blk=4,
+                                    n_enc_res_blk=2, n_enc_shared_blk=2, n_gen_shared_blk=0,
+                                    n_gen_res_blk=1, res_dropout_ratio=0.0))
+    q = get_preset("unit_v02", **deeper)
+    assert [s["filters"] for s in resolve_specs(q.encoder, q)][:-1] == [32, 64, 128, 256] + [256] * 4
+    assert [s.get("filters") for s in resolve_specs(q.generator, q)] == [256, 128, 64, 32, None]
+    assert (q.shared_encoder, q.shared_generator, q.size_divisor) == (2, 0, 8)
+    assert not any("dropout" in s for s in q.encoder + q.generator)
+    # Keys the other presets never set stay out of their specs (saved configs unchanged).
+    nips = get_preset("nips_translation")
+    assert not any("output_padding" in s or "dropout" in s for s in nips.encoder + nips.generator)

@@ -180,3 +180,20 @@ def test_translator_load_sources(fixture_zoo, tmp_path, tiny_model, monkeypatch,
         load(tmp_path / "notes.txt")
     with pytest.raises(ValueError, match="cannot load"):
         load(tmp_path)
+
+
+def test_imported_entry_needs_its_source_not_metrics(fixture_zoo):
+    manifest = zoo.read_manifest(fixture_zoo / "tiny_x2y")
+    training = dict(manifest["training"], steps=None, wall_time_hours=None)
+    source = {"project": "mingyuliutw/UNIT", "checkpoint": "x_gen_00000001.pkl",
+              "sha256": "0" * 64, "license": "CC BY-NC-SA 4.0"}
+    imported = dict(manifest, training=training, metrics={}, source=source)
+    assert zoo.validate_manifest(imported) == imported
+    for changes, message in ((dict(sha256="abc"), "source.sha256 must be 64"),
+                             (dict(license=""), "source.license must state"),
+                             (dict(colour="red"), "unknown field source.'colour'")):
+        with pytest.raises(zoo.ManifestError, match=message):
+            zoo.validate_manifest(dict(imported, source=dict(source, **changes)))
+    with pytest.raises(zoo.ManifestError, match="missing source.'license'"):
+        zoo.validate_manifest(dict(imported, source={k: v for k, v in source.items()
+                                                     if k != "license"}))

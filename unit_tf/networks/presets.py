@@ -189,6 +189,58 @@ _TINY_GENERATOR = (res(16), res(16), dconv(8, 3, 2, norm="instance", act="relu")
 _TINY_DISCRIMINATOR = (conv(8, 3, 2, act="lrelu"), conv(16, 3, 2, act="lrelu"),
                        conv(1, 1, 1, fixed=True))
 
+# --- The authors' released network (mingyuliutw/UNIT, branch version_02). ------
+# The NIPS-era code's generator class `COCOResGen2` (src/trainers/cocogan_nets.py)
+# is built from a `gen:` config block; this is the block of the released
+# models (exps/unit/*.yaml: cat2tiger, corgi2husky, synthia2cityscape).
+UNIT_V02_GEN = dict(
+    name="COCOResGen2",
+    ch=64,                  # base width: the first convolution's channels
+    input_dim_a=3,          # image channels of domain A
+    input_dim_b=3,          # and of domain B
+    n_enc_front_blk=3,      # a 7x7 convolution, then n - 1 stride-2 3x3 ones
+    n_enc_res_blk=3,        # private residual blocks at the end of each encoder
+    n_enc_shared_blk=1,     # shared residual blocks ending the encoders: mu
+    n_gen_shared_blk=1,     # shared residual blocks starting the generators
+    n_gen_res_blk=3,        # private residual blocks of each generator
+    n_gen_front_blk=3,      # n - 1 stride-2 transposed convolutions, then the 1x1 output
+    res_dropout_ratio=0.5,  # dropout in every residual block (optional in their code: 0)
+)
+
+
+def unit_v02_networks(gen):
+    """Preset fields for a `COCOResGen2` `gen:` block: what its code builds.
+
+    Unlike NIPS Table 3, no layer outside the residual blocks is normalised;
+    every such layer but the tanh output has a LeakyReLU (the preset's
+    `leaky_slope`, PyTorch's default 0.01) and a bias; convolutions pad as
+    PyTorch does (integer paddings); the transposed convolutions are k3 s2 p1
+    with output_padding 1; and each residual block ends its branch with
+    dropout. Widths are written at base 64 and scaled to `ch` by `width`.
+    The block's keys are checked by `unit_tf.importers.unit_v02`.
+    """
+    down = gen["n_enc_front_blk"] - 1
+    top = 64 * 2 ** down                      # width of every residual block
+    drop = gen.get("res_dropout_ratio", 0.0)
+    encoder = (
+        conv(64, 7, 1, act="lrelu", padding=3),
+        *(conv(64 * 2 ** (i + 1), 3, 2, act="lrelu", padding=1) for i in range(down)),
+        *(res(top, dropout=drop) for _ in range(gen["n_enc_res_blk"])),
+        *(res(top, dropout=drop) for _ in range(gen["n_enc_shared_blk"])),  # shared
+        latent(),                             # the Gaussian noise layer: z = mu + N(0, I)
+    )
+    generator = (
+        *(res(top, dropout=drop) for _ in range(gen["n_gen_shared_blk"])),  # shared
+        *(res(top, dropout=drop) for _ in range(gen["n_gen_res_blk"])),
+        *(dconv(top // 2 ** (i + 1), 3, 2, act="lrelu", padding=1, output_padding=1)
+          for i in range(gen["n_gen_front_blk"] - 1)),
+        dconv(None, 1, 1, act="tanh", padding=0),  # image
+    )
+    return dict(encoder=encoder, generator=generator,
+                shared_encoder=gen["n_enc_shared_blk"], shared_generator=gen["n_gen_shared_blk"],
+                channels_a=gen["input_dim_a"], channels_b=gen["input_dim_b"], width=gen["ch"])
+
+
 _NIPS = dict(
     reference="NIPS 2017 Appendix A, Table 3",
     image_size=256, fixed_size=False, table_width=64,
@@ -221,6 +273,15 @@ PRESETS = {
                discriminator=_SVHN_DISCRIMINATOR, shared_discriminator=4,
                num_classes=10, spatial_context=True, cycle_consistency=False,
                loss_weights=dict(ADAPTATION_LOSS_WEIGHTS), **_DIGITS),
+        # The authors' released generators, for importing their checkpoints
+        # (unit_tf.importers). Their discriminator configs are not imported:
+        # D is Table 3's, and the training defaults are the paper's.
+        Preset(name="unit_v02",
+               reference="mingyuliutw/UNIT branch version_02, COCOResGen2 with the released "
+                         "models' gen: block; discriminator NIPS 2017 Table 3",
+               image_size=256, fixed_size=False, table_width=64,
+               discriminator=_NIPS_DISCRIMINATOR, shared_discriminator=0, leaky_slope=0.01,
+               **unit_v02_networks(UNIT_V02_GEN)),
         Preset(name="tiny", reference="none: a small test network shaped like Table 3",
                image_size=32, fixed_size=False, table_width=8,
                encoder=_TINY_ENCODER, generator=_TINY_GENERATOR,
@@ -255,4 +316,7 @@ def get_preset(preset, **overrides):
         raise ValueError(f"Unknown preset field(s) {unknown}; valid fields: {sorted(fields)}.")
     if "loss_weights" in overrides:
         overrides["loss_weights"] = {**base.loss_weights, **overrides["loss_weights"]}
+    for key in ("encoder", "generator", "discriminator"):  # a manifest's JSON lists
+        if key in overrides:
+            overrides[key] = tuple(overrides[key])
     return dataclasses.replace(base, **overrides).validate()

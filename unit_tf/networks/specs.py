@@ -2,7 +2,11 @@
 
 A spec is a dict with a "type" and that layer's arguments. `filters=None`
 on an output layer means "the domain's image channels". `fixed=True` keeps
-a width from being scaled by a preset's `width` (logit heads).
+a width from being scaled by a preset's `width` (logit heads). `padding` is
+"same", "valid" or an integer (PyTorch's symmetric zero padding, see
+`ConvBlock`). Keys added for the authors' network (`output_padding`,
+`dropout`) appear only when set, so the specs of the other presets, and the
+configs saved with them, are unchanged.
 """
 
 import keras
@@ -17,13 +21,20 @@ def conv(filters, kernel, stride=1, norm="none", act="none", padding="same", fix
                 act=act, padding=padding, fixed=fixed)
 
 
-def dconv(filters, kernel, stride=1, norm="none", act="none", padding="same", fixed=False):
-    return dict(type="dconv", filters=filters, kernel=kernel, stride=stride, norm=norm,
+def dconv(filters, kernel, stride=1, norm="none", act="none", padding="same", fixed=False,
+          output_padding=0):
+    spec = dict(type="dconv", filters=filters, kernel=kernel, stride=stride, norm=norm,
                 act=act, padding=padding, fixed=fixed)
+    if output_padding:
+        spec["output_padding"] = output_padding
+    return spec
 
 
-def res(filters, kernel=3, norm="instance", act="relu"):
-    return dict(type="res", filters=filters, kernel=kernel, norm=norm, act=act)
+def res(filters, kernel=3, norm="instance", act="relu", dropout=0.0):
+    spec = dict(type="res", filters=filters, kernel=kernel, norm=norm, act=act)
+    if dropout:
+        spec["dropout"] = dropout
+    return spec
 
 
 def latent(filters=None):
@@ -72,10 +83,11 @@ def build_layer(spec, name, leaky_slope=0.2, latent_form="reduced", seed=None):
         cls = ConvBlock if kind == "conv" else ConvTransposeBlock
         return cls(spec["filters"], spec["kernel"], spec["stride"], padding=spec["padding"],
                    norm=spec["norm"], activation=spec["act"], leaky_slope=leaky_slope,
-                   name=name)
+                   output_padding=spec.get("output_padding", 0), name=name)
     if kind == "res":
         return ResidualBlock(spec["filters"], spec["kernel"], norm=spec["norm"],
-                             activation=spec["act"], leaky_slope=leaky_slope, name=name)
+                             activation=spec["act"], leaky_slope=leaky_slope,
+                             dropout=spec.get("dropout", 0.0), name=name)
     if kind == "latent":
         return GaussianLatent(latent_form, spec["filters"], seed=seed, name=name)
     if kind == "maxpool":

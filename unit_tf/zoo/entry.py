@@ -84,7 +84,7 @@ outputs are not measurements. Trained on the data above only.
 def write_entry(model, entry_dir, *, description, training, images_a, images_b,
                 metrics=None, status="published", weights_dtype="float16",
                 include_discriminators=None, weights_name="weights.npz",
-                sample_grid="samples.png", readme=None):
+                sample_grid="samples.png", readme=None, source=None):
     """Writes a complete zoo entry folder from a trained model.
 
     Writes the weights (float16 by default), `manifest.json`, then loads the
@@ -107,6 +107,9 @@ def write_entry(model, entry_dir, *, description, training, images_a, images_b,
         weights_name, sample_grid: file names inside the folder.
         readme: the model card text; None keeps an existing README.md or
             writes a generated one.
+        source: for weights converted from another project's checkpoint
+            (`unit_tf.importers`): {"project", "checkpoint", "sha256",
+            "license"} and optionally "format", "config".
 
     Returns:
         The manifest dict.
@@ -149,6 +152,8 @@ def write_entry(model, entry_dir, *, description, training, images_a, images_b,
         "files": {"readme": "README.md", "sample_grid": sample_grid,
                   "reference": "reference.npz"},
     }
+    if source is not None:
+        manifest["source"] = dict(source)
     write_manifest(manifest, entry_dir)
     translator = load_entry(entry_dir, require_published=False)
     write_reference(translator, os.path.join(entry_dir, "reference.npz"), images_a, images_b)

@@ -33,6 +33,17 @@ _TOP = {
     "training": (dict, True),
     "metrics": (dict, True),
     "files": (dict, True),
+    "source": (dict, False),
+}
+# Entries converted from another project's released checkpoint
+# (unit_tf.importers): where the weights come from and under which licence.
+_SOURCE = {
+    "project": (str, True),
+    "checkpoint": (str, True),
+    "sha256": (str, True),
+    "license": (str, True),
+    "format": (str, False),
+    "config": (dict, False),
 }
 _TRAINING = {
     "data": (str, True),
@@ -66,7 +77,10 @@ def validate_manifest(manifest, entry_name=None):
     Published entries need every field filled in (weights, sha256, steps, wall
     time, at least one metric with its command); unpublished entries may leave
     the weights, sha256, steps, wall time and metrics empty but must say how
-    they will be trained.
+    they will be trained. Imported entries (with a `source`: another
+    project's checkpoint, its sha256 and licence) were not trained or measured
+    by unit_tf: their steps, wall time and metrics may be empty, and
+    `training.command` is the import command that rebuilds them.
 
     Args:
         manifest: the parsed manifest.json.
@@ -129,6 +143,13 @@ def validate_manifest(manifest, entry_name=None):
                     or not isinstance(record["command"], str) or not record["command"]):
                 problems.append(f"metrics.{metric} must be {{\"value\": number, "
                                 "\"command\": the exact evaluation command}")
+    if isinstance(m.get("source"), dict):
+        check(_SOURCE, m["source"], "source.")
+        digest = m["source"].get("sha256")
+        if isinstance(digest, str) and not _SHA256.match(digest):
+            problems.append("source.sha256 must be 64 lower-case hex digits")
+        if not m["source"].get("license"):
+            problems.append("source.license must state the weights' licence")
     if isinstance(m.get("files"), dict):
         for key in _FILES:
             if key not in m["files"]:
@@ -149,6 +170,7 @@ def validate_manifest(manifest, entry_name=None):
         for field in ("weights", "sha256", "weights_dtype"):
             if m.get(field) is None:
                 problems.append(f"a published entry needs {field!r}")
+    if published and "source" not in m:
         training = m.get("training") if isinstance(m.get("training"), dict) else {}
         for field in ("steps", "wall_time_hours"):
             if training.get(field) is None:
