@@ -94,8 +94,7 @@ class UNIT(keras.Model):
         self.build()
         if p.initialization == "authors":
             initialization.generator_init(self.encoder, self.generator, seed=seed)
-            heads = [h for h in {id(h): h for h in (self.class_head_a, self.class_head_b)
-                                 if h is not None}.values()]
+            heads = [h for h in (self.class_head_a, self.class_head_b) if h is not None]
             initialization.discriminator_init(*self.discriminators, *heads, seed=seed)
 
     # ---- configuration --------------------------------------------------------
