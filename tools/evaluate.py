@@ -7,8 +7,8 @@ Tasks (definitions are written into the JSON next to the numbers):
               best constant-colour baseline found on the same ground truth.
   digits      toy digits (arXiv v1): colour-free distance to the known
               translation, both directions.
-  adaptation  class-head accuracy on held-out target digits (UCI) and on
-              source test digits (MNIST).
+  adaptation  class-head accuracy on held-out target digits (UCI digits for
+              mnist_uci, MNIST-M for mnist_m) and on source test digits (MNIST).
 
 Usage (from the repository root):
   python tools/evaluate.py --task maps --model runs/maps/model.keras \
@@ -17,6 +17,8 @@ Usage (from the repository root):
   python tools/evaluate.py --task digits --model runs/digits/model.keras --out digits.json
   python tools/evaluate.py --task adaptation --model runs/lenet/model.keras \
       --data mnist_uci --out adaptation.json
+  python tools/evaluate.py --task adaptation --model runs/mnist2mnistm/model.keras \
+      --data mnist_m --out adaptation_mnistm.json
   # Several seeds at once (adaptation): each model's numbers, their mean and spread.
   python tools/evaluate.py --task adaptation --out adaptation.json \
       --model runs/lenet_s0/model.keras,runs/lenet_s1/model.keras,runs/lenet_s2/model.keras
@@ -51,7 +53,8 @@ def define_flags():
                         "name or a SavedModel folder; adaptation: also a SourceOnlyClassifier "
                         ".keras, or several models separated by commas (seeds).")
     flags.DEFINE_string("data", None, "Evaluation data: maps:ROOT or pix2pix:DIR (maps), "
-                        "mnist_toy (digits), mnist_uci (adaptation). Default per task: "
+                        "mnist_toy (digits), mnist_uci or mnist_m[:PHOTO_DIR] (adaptation). "
+                        "Default per task: "
                         f"{DEFAULT_DATA}.")
     flags.DEFINE_integer("limit", None, "Evaluate only the first N images (quick checks).",
                          lower_bound=1)

@@ -16,6 +16,10 @@ Usage:
     # class head trained on the labelled source digits alone.
     python tools/train.py --preset lenet --source_only --steps 2000 --out runs/source_only
 
+    # MNIST -> MNIST-M (RGB target) with the authors' adaptation objective.
+    python tools/train.py --preset lenet --channels_b 3 --recipe authors \
+        --data mnist_m --steps 10000 --out runs/mnist2mnistm
+
 Training resumes from the newest checkpoint in --out (weights, both
 optimizers, step, data order and noise state) unless --noresume.
 Outputs in --out: checkpoints/, samples/ (sample-grid PNGs), tensorboard/,
@@ -62,6 +66,18 @@ flags.DEFINE_float("classification_weight", None, "Class-head weight (adaptation
 flags.DEFINE_float("translated_classification_weight", None, "Adaptation presets: weight of "
                    "the class head on source digits translated to the target domain, for D_b "
                    "and for E/G (0: the paper's method).")
+flags.DEFINE_string("recipe", None, "Adaptation presets: the objective, unit_tf (the presets' "
+                    "own) or authors (the authors' adaptation trainer); flags below override "
+                    "its fields. See README 'Adaptation recipes'.")
+flags.DEFINE_bool("reconstructions_as_fakes", None, "D also judges reconstructions as fakes.")
+flags.DEFINE_string("feature_matching_form", None, "l1_mean or l2_sum (the authors').")
+flags.DEFINE_string("loss_reduction", None, "mean (per element) or sum (per image) for "
+                    "reconstruction and KL.")
+flags.DEFINE_float("weight_decay", None, "Coupled L2 weight decay of both Adams (PyTorch's).")
+flags.DEFINE_string("initialization", None, "keras or authors (Xavier x sqrt(2) D, N(0, 0.02) "
+                    "E/G).")
+flags.DEFINE_integer("channels_a", None, "Channels of domain A (1 gray, 3 RGB).")
+flags.DEFINE_integer("channels_b", None, "Channels of domain B (e.g. 3 for MNIST-M).")
 flags.DEFINE_string("gan_loss", None, "bce (paper) or lsgan.")
 flags.DEFINE_integer("discriminator_scales", None, "Discriminator scales (1: the paper; 3: "
                      "the same net on the image downsampled x1, x2, x4).")
@@ -90,7 +106,9 @@ LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl
 
 def preset_overrides():
     names = ("width", "shared_encoder", "shared_generator", "shared_discriminator",
-             "gan_loss", "discriminator_scales", "learning_rate", "image_size")
+             "gan_loss", "discriminator_scales", "learning_rate", "image_size",
+             "reconstructions_as_fakes", "feature_matching_form", "loss_reduction",
+             "weight_decay", "initialization", "channels_a", "channels_b")
     overrides = {k: getattr(FLAGS, k) for k in names if getattr(FLAGS, k) is not None}
     weights = {LAMBDAS[k]: getattr(FLAGS, k) for k in LAMBDAS if getattr(FLAGS, k) is not None}
     if weights:
@@ -115,7 +133,7 @@ def main(argv):
     from unit_tf import hardware
     from unit_tf.training import first_batch
 
-    preset = unit_tf.get_preset(FLAGS.preset, **preset_overrides())
+    preset = unit_tf.get_preset(FLAGS.preset, FLAGS.recipe, **preset_overrides())
     spec = FLAGS.data or DEFAULT_DATA.get(preset.name)
     if spec is None:
         raise app.UsageError(f"--data is required for preset {preset.name!r} "

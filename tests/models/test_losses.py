@@ -59,3 +59,40 @@ def test_feature_matching_and_classification():
     p0 = np.exp(2) / (np.exp(2) + 2)
     expected = -(np.log(p0) + np.log(1 / 3)) / 2
     assert val(losses.classification(labels, logits)) == pytest.approx(expected, rel=1e-5)
+
+
+# ---- the summed forms of the authors' adaptation trainer -----------------------
+def test_reduction_sum_is_the_batch_mean_of_each_example_sum():
+    values = np.array([[[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 2.0]]])  # 2 examples
+    assert val(losses.reduce_elements(values, "mean")) == pytest.approx(12 / 8)
+    assert val(losses.reduce_elements(values, "sum")) == pytest.approx((10 + 2) / 2)
+    with pytest.raises(ValueError, match="Unknown reduction"):
+        losses.reduce_elements(values, "max")
+
+
+def test_summed_likelihoods_and_kl_hand_computed():
+    x = np.array([[1.0, 2.0, -1.0], [0.0, 0.5, 0.0]])
+    y = np.array([[0.0, 2.5, 1.0], [0.0, 0.0, 0.0]])
+    # Per example: |.| sums 3.5 and 0.5; squares 5.25 and 0.25.
+    assert val(losses.l1(x, y, "sum")) == pytest.approx((3.5 + 0.5) / 2)
+    assert val(losses.l2(x, y, "sum")) == pytest.approx((5.25 + 0.25) / 2)
+    # Summed = mean x elements per example (the authors' MSELoss x C x H x W).
+    assert val(losses.l2(x, y, "sum")) == pytest.approx(val(losses.l2(x, y)) * 3)
+    mu = np.array([[1.0, -2.0], [0.0, 3.0]])
+    assert val(losses.kl_reduced(mu, "sum")) == pytest.approx((5 + 9) / 2)
+    var = np.array([[1.0, 2.0], [1.0, 1.0]])
+    per_example = [0.5 * (1 + 1 - 0 - 1) + 0.5 * (4 + 2 - np.log(2) - 1), 0.5 * 9]
+    assert val(losses.kl_full(mu, var, "sum")) == pytest.approx(np.mean(per_example),
+                                                                rel=1e-5)
+    assert val(losses.kl_divergence({"mu": mu, "var": var}, "sum")) == pytest.approx(
+        np.mean(per_example), rel=1e-5)
+
+
+def test_feature_matching_forms_hand_computed():
+    f1 = np.array([[[1.0, 2.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]]])  # 2 x 2 x 2
+    f2 = np.zeros_like(f1)
+    # l1_mean: mean |d| over all 8 elements; l2_sum: per-example sums of d^2, averaged.
+    assert val(losses.feature_matching(f1, f2)) == pytest.approx(7 / 8)
+    assert val(losses.feature_matching(f1, f2, "l2_sum")) == pytest.approx((5 + 4) / 2)
+    with pytest.raises(ValueError, match="feature matching form"):
+        losses.feature_matching(f1, f2, "cosine")

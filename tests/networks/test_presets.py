@@ -112,3 +112,42 @@ def test_unit_v02_is_built_from_the_authors_gen_block():
     # Keys the other presets never set stay out of their specs (saved configs unchanged).
     nips = get_preset("nips_translation")
     assert not any("output_padding" in s or "dropout" in s for s in nips.encoder + nips.generator)
+
+
+def test_adaptation_recipes():
+    authors = get_preset("lenet", recipe="authors")
+    assert (authors.reconstructions_as_fakes, authors.feature_matching_form,
+            authors.loss_reduction, authors.weight_decay, authors.initialization,
+            authors.leaky_slope) == (True, "l2_sum", "sum", 5e-4, "authors", 0.01)
+    assert authors.loss_weights["gan"] == 0.5 and authors.loss_weights["recon"] == 1e-3
+    # Everything else is still the preset's; overrides apply after the recipe.
+    assert authors.discriminator == get_preset("lenet").discriminator
+    tuned = get_preset("lenet", recipe="authors", weight_decay=0.0,
+                       loss_weights={"feature_matching": 1e-3})
+    assert tuned.weight_decay == 0.0 and tuned.loss_weights["feature_matching"] == 1e-3
+    assert tuned.loss_weights["classification"] == 10.0
+    assert get_preset(authors.to_dict()) == authors
+    assert get_preset("svhn", recipe="unit_tf") == get_preset("svhn")
+    with pytest.raises(ValueError, match="valid recipes: authors, unit_tf"):
+        get_preset("lenet", recipe="dann")
+    with pytest.raises(ValueError, match="has no class head"):
+        get_preset("digits", recipe="authors")
+
+
+def test_saved_config_without_the_recipe_fields_loads_as_before():
+    saved = get_preset("lenet").to_dict()
+    for field in ("reconstructions_as_fakes", "feature_matching_form", "loss_reduction",
+                  "weight_decay", "initialization"):
+        del saved[field]
+    assert get_preset(saved) == get_preset("lenet")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("feature_matching_form", "l2_mean", "feature_matching_form must be one of"),
+    ("loss_reduction", "max", "loss_reduction must be one of"),
+    ("initialization", "he", "initialization must be one of"),
+    ("weight_decay", -1e-4, "weight_decay must be at least 0"),
+])
+def test_bad_recipe_fields_are_named(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        get_preset("lenet", **{field: value})

@@ -131,6 +131,16 @@ def test_adaptation_accuracies(tool, models, tmp_path):
     assert 0.0 <= metrics["target_accuracy"] <= 1.0 and 0.0 <= metrics["source_accuracy"] <= 1.0
 
 
+def test_adaptation_on_mnist_m(tool, tmp_path):
+    path = str(tmp_path / "rgb_target.keras")
+    unit_tf.UNIT("lenet", overrides={"channels_b": 3},
+                 domain_names=("mnist", "mnist_m")).save(path)
+    result = tool.run("adaptation", path, "mnist_m", str(tmp_path / "m.json"), limit=20)
+    assert (result["source_domain"], result["target_domain"]) == ("mnist", "mnist_m")
+    assert result["metrics"]["num_target"] == 20
+    assert 0.0 <= result["metrics"]["target_accuracy"] <= 1.0
+
+
 def test_adaptation_source_only_and_several_seeds(tool, models, tmp_path):
     classifiers = []
     for seed in range(2):

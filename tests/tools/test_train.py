@@ -113,3 +113,32 @@ def test_auto_precision_on_an_avx2_cpu_is_float32_and_says_why(tmp_path):
     assert config["precision"] == "float32"
     assert "no native bfloat16" in config["precision_reason"]
     assert config["cpu"].startswith("AMD EPYC (AVX2)")
+
+
+def test_source_only_on_mnist_m_with_the_authors_recipe_then_evaluate(tmp_path):
+    out = tmp_path / "mnistm"
+    proc = run("--preset", "lenet", "--recipe", "authors", "--weight_decay", "1e-3",
+               "--channels_b", "3", "--data", "mnist_m", "--source_only", "--steps", "3",
+               "--batch_size", "8", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    config = json.loads((out / "train_config.json").read_text())
+    preset = config["preset"]
+    assert config["data"] == "mnist_m" and preset["channels_b"] == 3
+    assert preset["loss_reduction"] == "sum" and preset["weight_decay"] == 1e-3  # flag wins
+    result = tmp_path / "eval.json"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "evaluate.py"),
+                           "--task", "adaptation", "--model", str(out / "model.keras"),
+                           "--data", "mnist_m", "--limit", "50", "--out", str(result)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads(result.read_text())["metrics"]
+    assert metrics["num_target"] == metrics["num_source"] == 50
+    assert 0.0 <= metrics["target_accuracy"] <= 1.0
+    assert "adaptation mnist -> mnist_m" in proc.stdout
+
+
+def test_bad_recipe_is_refused(tmp_path):
+    proc = run("--preset", "lenet", "--recipe", "dann", "--source_only", "--steps", "1",
+               "--out", str(tmp_path / "run"))
+    assert proc.returncode != 0 and "valid recipes: authors, unit_tf" in proc.stderr

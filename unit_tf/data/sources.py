@@ -24,12 +24,16 @@ import tensorflow as tf
 from unit_tf.data import images as img
 from unit_tf.data import mnist
 from unit_tf.data.fashion_mnist import fashion_mnist_uint8
+from unit_tf.data.mnist_m import mnist_m_uint8
 from unit_tf.data.tfds_source import load_split
 from unit_tf.data.uci_digits import uci_digits_uint8
 
 SPEC_FORMS = {
     "mnist_toy": "arXiv v1 toy digits: coloured strokes -> coloured edges (npm MNIST)",
     "mnist_uci": "adaptation: labelled MNIST (A) -> UCI optical digits (B, 30% held out)",
+    "mnist_m": "adaptation: labelled MNIST (A) -> MNIST-M over scikit-learn's sample photos",
+    "mnist_m:PHOTO_DIR": "adaptation: MNIST -> MNIST-M over the photos in PHOTO_DIR "
+                         "(BSDS500: canonical; PHOTO_DIR,left: left halves)",
     "fashion_mnist": "MNIST digits (A) -> Fashion-MNIST clothing (B), gray 32x32",
     "X+Y": "two in-memory domains, X and Y from mnist, uci_digits, fashion_mnist",
     "folders:DIR_A,DIR_B": "two folders of images of any size (searched recursively)",
@@ -41,6 +45,8 @@ SPEC_FORMS = {
 }
 # In-memory domains that can be combined with "+".
 LOCAL_DOMAINS = ("mnist", "uci_digits", "fashion_mnist")
+# In-memory domains with held-out labelled test parts (`eval_parts`).
+LABELLED_DOMAINS = LOCAL_DOMAINS + ("mnist_m",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,10 +54,11 @@ class DomainSpec:
     """One domain of a spec.
 
     Attributes:
-        kind: "mnist", "uci_digits", "fashion_mnist", "toy_strokes",
+        kind: "mnist", "uci_digits", "fashion_mnist", "mnist_m", "toy_strokes",
             "toy_edges", "folder" or "tfds".
         name: the domain's name (kept in trained models).
-        path: the folder ("folder") or the TFDS name ("tfds").
+        path: the folder ("folder"), the TFDS name ("tfds") or the photo
+            folder ("mnist_m"; "" for scikit-learn's sample photos).
         half: "left"/"right" to take one half of side-by-side files.
         split: the TFDS split.
     """
@@ -106,9 +113,17 @@ def parse_spec(spec):
         _fail(spec, "empty spec")
     spec = spec.strip()
     prefix, sep, rest = spec.partition(":")
-    if sep and prefix in ("folders", "pix2pix", "maps", "maps_cyclegan", "tfds"):
+    if sep and prefix in ("folders", "pix2pix", "maps", "maps_cyclegan", "tfds", "mnist_m"):
         if not rest:
             _fail(spec, f"{prefix}: needs a value after the colon")
+        if prefix == "mnist_m":
+            folder, comma, half = rest.rpartition(",")
+            if not comma or half not in ("left", "right"):
+                folder, half = rest, ""
+            if not folder:
+                _fail(spec, "mnist_m:PHOTO_DIR,left|right needs the photo folder")
+            return DataSpec(spec, prefix, DomainSpec("mnist", "mnist"),
+                            DomainSpec("mnist_m", "mnist_m", path=folder, half=half))
         if prefix == "folders":
             dirs = rest.split(",")
             if len(dirs) != 2 or not all(dirs):
@@ -156,6 +171,9 @@ def parse_spec(spec):
     if spec == "fashion_mnist":
         return DataSpec(spec, spec, DomainSpec("mnist", "mnist"),
                         DomainSpec("fashion_mnist", "fashion_mnist"))
+    if spec == "mnist_m":
+        return DataSpec(spec, spec, DomainSpec("mnist", "mnist"),
+                        DomainSpec("mnist_m", "mnist_m"))
     if "+" in spec:
         names = spec.split("+")
         if len(names) != 2:
@@ -191,16 +209,20 @@ def mnist_uint8(part="a"):
     return np.pad(images[idx], ((0, 0), (2, 2), (2, 2)))[..., None], labels[idx]
 
 
-def local_domain(kind, part="train"):
+def local_domain(kind, part="train", path="", half=""):
     """(uint8 images [N, H, W, C], labels or None) of an in-memory domain.
 
     Args:
-        kind: "mnist", "uci_digits", "fashion_mnist", "toy_strokes" or "toy_edges".
+        kind: "mnist", "uci_digits", "fashion_mnist", "mnist_m", "toy_strokes"
+            or "toy_edges".
         part: "train" (what training sees) or "test" (held out for evaluation;
             toy domains have their own test protocol in `mnist.toy_digits`).
+        path, half: the photo folder and half of "mnist_m" (see `DomainSpec`).
     """
     if part not in ("train", "test"):
         raise ValueError(f"part must be 'train' or 'test', got {part!r}.")
+    if kind == "mnist_m":
+        return mnist_m_uint8(part, path or None, half)
     if kind == "mnist":
         return mnist_uint8("a" if part == "train" else "test")
     if kind == "uci_digits":
@@ -217,17 +239,18 @@ def eval_parts(spec="mnist_uci"):
 
     Returns:
         {"source": (x, labels), "target": (x, labels)} with x float32
-        [N, 32, 32, 1] in [-1, 1]: for mnist_uci the MNIST test part and the
-        30% of UCI digits that training never sees.
+        [N, 32, 32, C] in [-1, 1]: for mnist_uci the MNIST test part and the
+        30% of UCI digits that training never sees; for mnist_m the MNIST
+        test part and MNIST-M built from those 2,000 test digits.
     """
     parsed = parse_spec(spec)
-    if parsed.a.kind not in LOCAL_DOMAINS or parsed.b.kind not in LOCAL_DOMAINS:
+    if parsed.a.kind not in LABELLED_DOMAINS or parsed.b.kind not in LABELLED_DOMAINS:
         raise ValueError(f"--data {spec!r}: held-out labelled test parts exist for "
-                         "mnist_uci, fashion_mnist and X+Y of "
+                         "mnist_uci, mnist_m, fashion_mnist and X+Y of "
                          f"{', '.join(LOCAL_DOMAINS)}.")
     out = {}
     for role, domain in (("source", parsed.a), ("target", parsed.b)):
-        images, labels = local_domain(domain.kind, "test")
+        images, labels = local_domain(domain.kind, "test", domain.path, domain.half)
         out[role] = (images.astype(np.float32) / 127.5 - 1.0, labels)
     return out
 
@@ -292,7 +315,7 @@ def _domain_stream(domain, want_labels, seed, shuffle, repeat):
         return _file_stream(paths, domain.half, seed, shuffle, repeat), False
     if domain.kind == "tfds":
         return _tfds_stream(domain, want_labels, seed, shuffle, repeat)
-    images, labels = local_domain(domain.kind)
+    images, labels = local_domain(domain.kind, path=domain.path, half=domain.half)
     has_labels = want_labels and labels is not None
     return _array_stream(images, labels if has_labels else None, seed, shuffle, repeat), has_labels
 
@@ -337,7 +360,7 @@ def make_dataset(spec, image_size, batch_size, channels=(3, 3), seed=0, shuffle=
     Returns:
         A tf.data.Dataset of (x_a, x_b) float32 [batch, H, W, C] in [-1, 1],
         or (x_a, x_b, labels_a int32 [batch]) when domain A is labelled
-        (mnist_uci, fashion_mnist, X+Y, tfds:A+B): the domain adaptation
+        (mnist_uci, mnist_m, fashion_mnist, X+Y, tfds:A+B): the domain adaptation
         batches. Models without a class head ignore the labels.
     """
     parsed = spec if isinstance(spec, DataSpec) else parse_spec(spec)

@@ -4,7 +4,8 @@ import keras
 from keras import ops
 from keras.src.saving import serialization_lib
 
-from unit_tf.networks import CoupledNetwork, get_preset, resolve_specs
+from unit_tf.models import optimizers
+from unit_tf.networks import CoupledNetwork, get_preset, initialization, resolve_specs
 from unit_tf.networks.specs import has_weights
 
 
@@ -23,6 +24,8 @@ class SourceOnlyClassifier(keras.Model):
     Args:
         preset: an adaptation preset (`num_classes` > 0), e.g. "lenet".
         overrides: preset fields to change.
+        recipe: an adaptation recipe (see `UNIT`); the classifier takes its
+            initialisation and weight decay, as UNIT's discriminator step does.
 
     Examples:
         >>> clf = SourceOnlyClassifier("lenet")
@@ -32,10 +35,10 @@ class SourceOnlyClassifier(keras.Model):
         TensorShape([N, 10])
     """
 
-    def __init__(self, preset="lenet", overrides=None, **kwargs):
+    def __init__(self, preset="lenet", overrides=None, recipe=None, **kwargs):
         kwargs.setdefault("name", "source_only_classifier")
         super().__init__(**kwargs)
-        p = get_preset(preset, **(overrides or {}))
+        p = get_preset(preset, recipe, **(overrides or {}))
         if not p.num_classes:
             raise ValueError(f"preset {p.name!r} has no class head (num_classes=0); use an "
                              "adaptation preset such as 'lenet'.")
@@ -51,6 +54,8 @@ class SourceOnlyClassifier(keras.Model):
         self.class_head = keras.layers.Dense(p.num_classes, name="shared_class_head")
         size = p.image_size
         self(ops.zeros((1, size, size, p.channels_a)))
+        if p.initialization == "authors":
+            initialization.discriminator_init(self.trunk, self.class_head)
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "preset": self.preset.to_dict()}
@@ -60,17 +65,23 @@ class SourceOnlyClassifier(keras.Model):
         return ops.cast(self.class_head(ops.reshape(features, (ops.shape(features)[0], -1))),
                         "float32")
 
+    def input_channels(self, domain="a"):
+        """Channels `classify` reads: the source's, for either domain."""
+        del domain
+        return self.preset.channels_a
+
     def classify(self, x, domain="a", training=False):
         """Class logits [N, num_classes]; the same network for either domain."""
         del domain
         return self(x, training=training)
 
     def compile(self, optimizer=None, **kwargs):
-        """Adam(lr of the preset, 0.5, 0.999), as UNIT's discriminator step, and
-        cross-entropy on the logits."""
+        """Adam(lr of the preset, 0.5, 0.999) with the preset's coupled L2 weight
+        decay, as UNIT's discriminator step, and cross-entropy on the logits."""
         kwargs.setdefault("loss", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         kwargs.setdefault("metrics", ["accuracy"])
-        optimizer = optimizer or keras.optimizers.Adam(self.preset.learning_rate, 0.5, 0.999)
+        optimizer = optimizer or optimizers.adam(self.preset.learning_rate,
+                                                 self.preset.weight_decay)
         super().compile(optimizer=optimizer, **kwargs)
 
     def compile_from_config(self, config):

@@ -1,44 +1,62 @@
 """The UNIT objective terms (NIPS 2017 Eq. 2-7), computed in float32.
 
-Each function returns a scalar mean, so the paper's lambdas act on
-per-element averages as in the authors' code.
+Each function returns a scalar. With `reduction="mean"` (the default) it is
+a mean over every element, so the NIPS lambdas act on per-element averages;
+with `reduction="sum"` the elements of each example (image, code or feature
+map) are summed and the sums averaged over the batch, the form of the
+authors' adaptation trainer (`MSELoss x C x H x W`).
 """
 
 from keras import ops
+
+REDUCTIONS = ("mean", "sum")
 
 
 def _f32(x):
     return ops.cast(x, "float32")
 
 
-def kl_reduced(mu):
+def reduce_elements(values, reduction="mean"):
+    """A scalar from per-element values [batch, ...]: their mean, or ("sum") the
+    mean over the batch of each example's sum."""
+    if reduction == "mean":
+        return ops.mean(values)
+    if reduction == "sum":
+        return ops.mean(ops.sum(ops.reshape(values, (ops.shape(values)[0], -1)), axis=1))
+    raise ValueError(f"Unknown reduction {reduction!r}; expected one of {REDUCTIONS}.")
+
+
+def kl_reduced(mu, reduction="mean"):
     """KL(N(mu, I) || N(0, I)) in the authors' form: mean(mu^2).
 
     The exact KL is 0.5 * sum(mu^2); the constant factor and the sum-to-mean
     change are absorbed by lambda1 / lambda3.
     """
-    return ops.mean(ops.square(_f32(mu)))
+    return reduce_elements(ops.square(_f32(mu)), reduction)
 
 
-def kl_full(mu, var):
-    """Mean over elements of KL(N(mu, var) || N(0, 1)) = 0.5 (mu^2 + var - log var - 1)."""
+def kl_full(mu, var, reduction="mean"):
+    """KL(N(mu, var) || N(0, 1)) = 0.5 (mu^2 + var - log var - 1) per element,
+    averaged over elements (or summed per example, "sum")."""
     mu, var = _f32(mu), _f32(var)
-    return ops.mean(0.5 * (ops.square(mu) + var - ops.log(var + 1e-8) - 1.0))
+    return reduce_elements(0.5 * (ops.square(mu) + var - ops.log(var + 1e-8) - 1.0), reduction)
 
 
-def kl_divergence(code):
+def kl_divergence(code, reduction="mean"):
     """KL of a latent dict from `GaussianLatent` (reduced or full form)."""
-    return kl_full(code["mu"], code["var"]) if "var" in code else kl_reduced(code["mu"])
+    if "var" in code:
+        return kl_full(code["mu"], code["var"], reduction)
+    return kl_reduced(code["mu"], reduction)
 
 
-def l1(x, y):
+def l1(x, y, reduction="mean"):
     """Laplacian negative log-likelihood up to constants: mean |x - y|."""
-    return ops.mean(ops.abs(_f32(x) - _f32(y)))
+    return reduce_elements(ops.abs(_f32(x) - _f32(y)), reduction)
 
 
-def l2(x, y):
+def l2(x, y, reduction="mean"):
     """Gaussian negative log-likelihood up to constants: mean (x - y)^2."""
-    return ops.mean(ops.square(_f32(x) - _f32(y)))
+    return reduce_elements(ops.square(_f32(x) - _f32(y)), reduction)
 
 
 LIKELIHOODS = {"l1": l1, "l2": l2}
@@ -65,9 +83,20 @@ def gan_generator(fake_logits, kind="bce"):
     raise ValueError(f"Unknown GAN loss {kind!r}; expected 'bce' or 'lsgan'.")
 
 
-def feature_matching(features_1, features_2):
-    """L1 distance between discriminator features of a corresponding pair (NIPS Sec. 4)."""
-    return l1(features_1, features_2)
+def feature_matching(features_1, features_2, form="l1_mean"):
+    """Distance between discriminator features of a corresponding pair (NIPS Sec. 4).
+
+    "l1_mean": mean absolute difference over every element (this project's
+    first form). "l2_sum": squared difference summed over each example's
+    feature elements, averaged over the batch (the authors' adaptation
+    trainer).
+    """
+    if form == "l1_mean":
+        return l1(features_1, features_2)
+    if form == "l2_sum":
+        return l2(features_1, features_2, reduction="sum")
+    raise ValueError(f"Unknown feature matching form {form!r}; expected 'l1_mean' or "
+                     "'l2_sum'.")
 
 
 def classification(labels, logits):

@@ -3,10 +3,13 @@ import tensorflow as tf
 from keras import ops
 from keras.src.saving import serialization_lib
 
-from unit_tf.models import losses
-from unit_tf.networks import CoupledNetwork, get_preset, resolve_specs
+from unit_tf.models import losses, optimizers
+from unit_tf.networks import CoupledNetwork, get_preset, initialization, resolve_specs
 
 _DOMAINS = ("a", "b")
+# The fakes each discriminator judges: the translation into its domain, then
+# (with `reconstructions_as_fakes`) the reconstruction.
+_FAKES = {"a": ("ba", "aa"), "b": ("ab", "bb")}
 
 
 @keras.saving.register_keras_serializable(package="unit_tf")
@@ -22,6 +25,9 @@ class UNIT(keras.Model):
         preset: a preset name (see `unit_tf.networks.PRESETS`), a `Preset`,
             or its dict.
         overrides: preset fields to change, e.g. `{"shared_encoder": 2}`.
+        recipe: an adaptation objective applied before `overrides`:
+            "unit_tf" (the adaptation presets' own) or "authors" (the
+            authors' adaptation trainer); see `ADAPTATION_RECIPES`.
         share_weights: False gives the no-weight-sharing ablation
             (CycleGAN-like): every "shared" layer is duplicated per domain.
         cycle_consistency: None keeps the preset's; False drops the cycle
@@ -44,10 +50,10 @@ class UNIT(keras.Model):
 
     def __init__(self, preset="tiny", overrides=None, share_weights=True,
                  cycle_consistency=None, discriminators=True, seed=None,
-                 domain_names=("a", "b"), **kwargs):
+                 domain_names=("a", "b"), recipe=None, **kwargs):
         kwargs.setdefault("name", "unit")
         super().__init__(**kwargs)
-        p = get_preset(preset, **(overrides or {}))
+        p = get_preset(preset, recipe, **(overrides or {}))
         self.preset = p
         self.share_weights = share_weights
         self.cycle_consistency = (p.cycle_consistency if cycle_consistency is None
@@ -86,6 +92,10 @@ class UNIT(keras.Model):
                                                             name="downsample")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names()}
         self.build()
+        if p.initialization == "authors":
+            initialization.generator_init(self.encoder, self.generator, seed=seed)
+            heads = [h for h in (self.class_head_a, self.class_head_b) if h is not None]
+            initialization.discriminator_init(*self.discriminators, *heads, seed=seed)
 
     # ---- configuration --------------------------------------------------------
     def loss_names(self):
@@ -146,7 +156,7 @@ class UNIT(keras.Model):
     def check_images(self, x, domain):
         """Raises ValueError if `x` cannot be fed to domain `domain`'s networks."""
         p = self.preset
-        channels = p.channels_a if domain == "a" else p.channels_b
+        channels = self.input_channels(domain)
         shape = tuple(x.shape)
         if len(shape) != 4:
             raise ValueError(f"domain {domain.upper()} expects a batch of images "
@@ -169,6 +179,10 @@ class UNIT(keras.Model):
                     f"preset {p.name!r} needs height and width divisible by "
                     f"{p.size_divisor}; got {label} {dim}. Pad or resize to "
                     f"{-(-dim // p.size_divisor) * p.size_divisor}.")
+
+    def input_channels(self, domain):
+        """Channels of domain `domain`'s images (what its networks read)."""
+        return self.preset.channels_a if domain == "a" else self.preset.channels_b
 
     def encode(self, x, domain, training=False):
         """q(z|x) of `domain`: a dict with "z", "mu" (and "var" in the full form)."""
@@ -233,55 +247,70 @@ class UNIT(keras.Model):
         return images, codes
 
     # ---- the objective --------------------------------------------------------
+    def fake_keys(self, domain):
+        """Images D_domain judges as fakes: the translation (and the reconstruction)."""
+        keys = _FAKES[domain]
+        return keys if self.preset.reconstructions_as_fakes else keys[:1]
+
     def discriminator_losses(self, x_a, x_b, images, labels_a=None, training=True):
-        """D's terms on real images and stopped-gradient translations."""
-        kind = self.preset.gan_loss
-        fake_a = ops.stop_gradient(images["ba"])
-        fake_b = ops.stop_gradient(images["ab"])
-        real_a = self.discriminate(x_a, "a", training)
-        real_b = self.discriminate(x_b, "b", training)
-        judged_a = self.discriminate(fake_a, "a", training)
-        judged_b = self.discriminate(fake_b, "b", training)
+        """D's terms on real images and stopped-gradient fakes."""
+        p = self.preset
+        real = {"a": self.discriminate(x_a, "a", training),
+                "b": self.discriminate(x_b, "b", training)}
+        judged = {key: self.discriminate(ops.stop_gradient(images[key]), domain, training)
+                  for domain in _DOMAINS for key in self.fake_keys(domain)}
+        # Real images against the mean over the fakes: with reconstructions,
+        # real + 0.5 (translation + reconstruction) at every scale.
         out = {"d_gan": sum(
-            losses.gan_discriminator(r[0], f[0], kind)
-            for real, fake in ((real_a, judged_a), (real_b, judged_b))
-            for r, f in zip(real, fake))}
+            sum(losses.gan_discriminator(r[0], f[0], p.gan_loss)
+                for r, f in zip(real[domain], judged[key])) / len(self.fake_keys(domain))
+            for domain in _DOMAINS for key in self.fake_keys(domain))}
         if "d_class" in self.trackers and labels_a is not None:
             # Reuses D_a's features of the real source images from the GAN term.
             out["d_class"] = losses.classification(
-                labels_a, self.class_logits(real_a[0][1], "a"))
+                labels_a, self.class_logits(real["a"][0][1], "a"))
             if "d_class_ab" in self.trackers:
                 # A source digit translated to the target domain keeps its label.
                 out["d_class_ab"] = losses.classification(
-                    labels_a, self.class_logits(judged_b[0][1], "b"))
+                    labels_a, self.class_logits(judged["ab"][0][1], "b"))
         if "d_feature_matching" in self.trackers:
             # Corresponding pairs decoded from one code: (G_a(z_a), G_b(z_a)) and
             # (G_a(z_b), G_b(z_b)) should look alike to D_a and D_b's top layers.
+            # The authors' form reads the features on a path without dropout.
+            feature_training = training and p.feature_matching_form == "l1_mean"
+            features = {key: self.discriminate(ops.stop_gradient(images[key]), domain,
+                                               feature_training)[0][1]
+                        for key, domain in (("aa", "a"), ("ab", "b"), ("ba", "a"), ("bb", "b"))}
             out["d_feature_matching"] = sum(
-                losses.feature_matching(
-                    self.discriminate(ops.stop_gradient(images[u]), "a", training)[0][1],
-                    self.discriminate(ops.stop_gradient(images[v]), "b", training)[0][1])
+                losses.feature_matching(features[u], features[v], p.feature_matching_form)
                 for u, v in (("aa", "ab"), ("ba", "bb")))
         return out
 
     def generator_losses(self, x_a, x_b, images, codes, labels_a=None, training=True):
         """E/G terms of NIPS Eq. 2-7 by name (unweighted)."""
-        likelihood = losses.LIKELIHOODS[self.preset.likelihood]
-        kl = losses.kl_divergence
+        p = self.preset
+
+        def likelihood(x, y):
+            return losses.LIKELIHOODS[p.likelihood](x, y, p.loss_reduction)
+
+        def kl(code):
+            return losses.kl_divergence(code, p.loss_reduction)
+
         out = {
             "kl": kl(codes["a"]) + kl(codes["b"]),
             "recon": likelihood(images["aa"], x_a) + likelihood(images["bb"], x_b),
         }
         if self.use_discriminators:
-            kind = self.preset.gan_loss
-            judged = {domain: self.discriminate(fake, domain, training)
-                      for fake, domain in ((images["ba"], "a"), (images["ab"], "b"))}
-            out["g_gan"] = sum(losses.gan_generator(logits, kind)
+            # Every fake D judged (translations, and reconstructions if they
+            # are fakes too) should look real.
+            judged = {key: self.discriminate(images[key], domain, training)
+                      for domain in _DOMAINS for key in self.fake_keys(domain)}
+            out["g_gan"] = sum(losses.gan_generator(logits, p.gan_loss)
                                for outputs in judged.values() for logits, _ in outputs)
             if "g_class_ab" in self.trackers and labels_a is not None:
                 # The translation x_ab must keep the source digit's class for D_b.
                 out["g_class_ab"] = losses.classification(
-                    labels_a, self.class_logits(judged["b"][0][1], "b"))
+                    labels_a, self.class_logits(judged["ab"][0][1], "b"))
         if self.cycle_consistency:
             # Eq. 7: KL of the input's code and of the translation's code.
             out["kl_cycle"] = (kl(codes["a"]) + kl(codes["ab"])
@@ -302,10 +331,11 @@ class UNIT(keras.Model):
 
     # ---- training -------------------------------------------------------------
     def compile(self, g_optimizer=None, d_optimizer=None, jit_compile=False, **kwargs):
-        """Adam(lr of the preset, 0.5, 0.999) for E/G and for D unless given."""
-        lr = self.preset.learning_rate
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(lr, 0.5, 0.999, name="g_adam")
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(lr, 0.5, 0.999, name="d_adam")
+        """Adam(lr of the preset, 0.5, 0.999) for E/G and for D unless given, with
+        the preset's coupled L2 `weight_decay` if it has one (`AdamL2`)."""
+        lr, l2 = self.preset.learning_rate, self.preset.weight_decay
+        self.g_optimizer = g_optimizer or optimizers.adam(lr, l2, name="g_adam")
+        self.d_optimizer = d_optimizer or optimizers.adam(lr, l2, name="d_adam")
         super().compile(optimizer=self.g_optimizer, jit_compile=jit_compile, **kwargs)
         self._compile_config = serialization_lib.SerializableDict(
             g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,

@@ -15,6 +15,8 @@ from unit_tf.layers.norms import NORMS
 from unit_tf.networks.specs import (conv, dconv, dense, dropout, flatten, has_weights,
                                     latent, maxpool, res)
 
+FEATURE_MATCHING_FORMS = ("l1_mean", "l2_sum")
+
 # The paper's loss weights (NIPS 2017 Sec. 4): lambda0 GAN, lambda1 KL,
 # lambda2 reconstruction, lambda3 cycle KL, lambda4 cycle reconstruction.
 NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.0,
@@ -25,6 +27,26 @@ LATER_LOSS_TERMS = {name: NIPS_LOSS_WEIGHTS[name] for name in ("translated_class
 # arXiv v1 App. C (domain adaptation): feature matching 1e-4, classification 10.
 ADAPTATION_LOSS_WEIGHTS = dict(NIPS_LOSS_WEIGHTS, feature_matching=1e-4,
                                classification=10.0)
+# The authors' adaptation weights (mingyuliutw/UNIT, branch version_02,
+# exps/unit/svhn2mnist.yaml; terms in src/trainers/cocogan_trainer_da.py),
+# rewritten for this project's forms of the terms (loss_reduction="sum",
+# feature_matching_form="l2_sum", every term summed over the two domains).
+AUTHORS_ADAPTATION_LOSS_WEIGHTS = dict(
+    # gan_w 1 on a cross-entropy averaged over the concatenated A and B batch,
+    # which is half of our sum of the two domains' means.
+    gan=0.5,
+    # kl_normalized_direct_w 1e-4 on 2 x sum(mu^2 + sd^2 - log sd^2) per image
+    # = 2 x 2 x (the exact KL summed per image) + a constant, averaged over the
+    # concatenated batch = 2 x our sum of the two domains' means.
+    kl=2e-4,
+    # ll_normalized_direct_w 1e-3 on the squared error summed over each image.
+    recon=1e-3,
+    # No cycle term in the authors' adaptation model; the same conversions.
+    kl_cycle=2e-4, cycle=1e-3,
+    # feature_w 1e-4 on the squared feature difference summed per image.
+    feature_matching=1e-4,
+    classification=10.0,       # cls_w, on a batch-mean cross-entropy as ours
+    translated_classification=0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +79,13 @@ class Preset:
     leaky_slope: float = 0.2
     learning_rate: float = 1e-4    # Adam, betas (0.5, 0.999)
     batch_size: int = 1
+    # Adaptation objective switches (see ADAPTATION_RECIPES); the defaults are
+    # this project's first form, so configs saved before them load unchanged.
+    reconstructions_as_fakes: bool = False  # D also judges x_aa, x_bb as fakes
+    feature_matching_form: str = "l1_mean"  # or "l2_sum" (features read without dropout)
+    loss_reduction: str = "mean"   # recon/KL/cycle per element, or "sum" per image
+    weight_decay: float = 0.0      # coupled L2 on both optimizers (PyTorch Adam's)
+    initialization: str = "keras"  # or "authors" (Xavier x sqrt(2) D, N(0, 0.02) E/G)
 
     @property
     def resolved_width(self):
@@ -105,6 +134,13 @@ class Preset:
             fail(f"likelihood must be 'l1' or 'l2', got {self.likelihood!r}.")
         if self.gan_loss not in ("bce", "lsgan"):
             fail(f"gan_loss must be 'bce' or 'lsgan', got {self.gan_loss!r}.")
+        for field, valid in (("feature_matching_form", FEATURE_MATCHING_FORMS),
+                             ("loss_reduction", ("mean", "sum")),
+                             ("initialization", ("keras", "authors"))):
+            if getattr(self, field) not in valid:
+                fail(f"{field} must be one of {valid}, got {getattr(self, field)!r}.")
+        if not self.weight_decay >= 0:
+            fail(f"weight_decay must be at least 0, got {self.weight_decay!r}.")
         if self.num_classes and self.discriminator_scales != 1:
             fail("a class head needs a single-scale discriminator (discriminator_scales=1).")
         unknown = set(self.loss_weights) - set(NIPS_LOSS_WEIGHTS)
@@ -264,11 +300,14 @@ PRESETS = {
                discriminator=_TOY_DISCRIMINATOR, shared_discriminator=4,
                cycle_consistency=False, **_DIGITS),
         # Domain adaptation (NIPS App. B): class head on a shared LeNet trunk.
+        # Objective: the "unit_tf" recipe (ADAPTATION_RECIPES); recipe="authors"
+        # gives the authors' adaptation trainer.
         Preset(name="lenet", reference="arXiv v1 Tables 3 and 6; NIPS App. B",
                discriminator=_LENET_DISCRIMINATOR, shared_discriminator=3,
                num_classes=10, channels_a=1, channels_b=1, spatial_context=True,
                cycle_consistency=False, loss_weights=dict(ADAPTATION_LOSS_WEIGHTS),
                **_DIGITS),
+        # Objective: the "unit_tf" recipe, as lenet.
         Preset(name="svhn", reference="arXiv v1 Tables 3 and 8; NIPS App. B",
                discriminator=_SVHN_DISCRIMINATOR, shared_discriminator=4,
                num_classes=10, spatial_context=True, cycle_consistency=False,
@@ -291,12 +330,49 @@ PRESETS = {
 }
 
 
-def get_preset(preset, **overrides):
+# Domain adaptation objectives: each recipe is a set of preset fields, one
+# field per separate idea, applied by `get_preset(name, recipe=...)` before
+# any overrides. Facts about the authors' trainer are from mingyuliutw/UNIT,
+# branch version_02: src/trainers/cocogan_trainer_da.py (terms, optimizers,
+# init), cocogan_nets_da.py and common_net.py (networks),
+# exps/unit/svhn2mnist.yaml (weights); see BUILD_NOTES "Adaptation recipes".
+ADAPTATION_RECIPES = {
+    # This project's first form: every term a per-element mean with the NIPS
+    # lambdas (GAN 10, KL 0.1, reconstruction 100); feature matching an L1
+    # mean at 1e-4. The `lenet` and `svhn` presets use it.
+    "unit_tf": dict(
+        loss_weights=ADAPTATION_LOSS_WEIGHTS, reconstructions_as_fakes=False,
+        feature_matching_form="l1_mean", loss_reduction="mean", weight_decay=0.0,
+        initialization="keras", leaky_slope=0.2),
+    "authors": dict(
+        loss_weights=AUTHORS_ADAPTATION_LOSS_WEIGHTS,
+        # D scores real images against 0.5 x (translation + reconstruction)
+        # and E/G ask D to call both real.
+        reconstructions_as_fakes=True,
+        # D_b(x_ab) against D_a(x_aa), D_a(x_ba) against D_b(x_bb): squared
+        # error summed over the feature elements, in the D step.
+        feature_matching_form="l2_sum",
+        loss_reduction="sum",        # MSE x C x H x W; KL summed
+        weight_decay=5e-4,           # torch.optim.Adam(weight_decay=5e-4), both nets
+        initialization="authors",    # xavier_weights_init (D), gaussian_weights_init (G)
+        leaky_slope=0.01),           # nn.LeakyReLU() default slope in E/G
+}
+
+
+def get_preset(preset, recipe=None, **overrides):
     """Returns a validated `Preset` by name (or a Preset / its dict) with overrides.
+
+    Args:
+        preset: a name in `PRESETS`, a `Preset` or its dict.
+        recipe: an adaptation objective of `ADAPTATION_RECIPES` ("unit_tf",
+            "authors"), applied before `overrides`.
+        **overrides: preset fields to change.
 
     Example:
         >>> get_preset("digits", shared_encoder=2, shared_generator=1).shared_encoder
         2
+        >>> get_preset("lenet", recipe="authors").loss_reduction
+        'sum'
     """
     if isinstance(preset, Preset):
         base = preset
@@ -310,6 +386,16 @@ def get_preset(preset, **overrides):
         base = PRESETS[preset]
     else:
         raise ValueError(f"Unknown preset {preset!r}; valid presets: {', '.join(sorted(PRESETS))}.")
+    if recipe is not None:
+        if recipe not in ADAPTATION_RECIPES:
+            raise ValueError(f"Unknown recipe {recipe!r}; valid recipes: "
+                             f"{', '.join(sorted(ADAPTATION_RECIPES))}.")
+        if not base.num_classes:
+            raise ValueError(f"recipe {recipe!r} is a domain adaptation objective; preset "
+                             f"{base.name!r} has no class head (use lenet or svhn).")
+        fields = dict(ADAPTATION_RECIPES[recipe])
+        fields["loss_weights"] = dict(fields["loss_weights"])
+        base = dataclasses.replace(base, **fields)
     fields = {f.name for f in dataclasses.fields(Preset)}
     unknown = sorted(set(overrides) - fields)
     if unknown:
