@@ -17,7 +17,7 @@ Usage:
     python tools/train.py --preset lenet --source_only --steps 2000 --out runs/source_only
 
     # MNIST -> MNIST-M (RGB target) with the authors' adaptation objective.
-    python tools/train.py --preset lenet --channels_b 3 --recipe authors \
+    python tools/train.py --preset lenet --recipe authors --channels_a 3 --channels_b 3 \
         --data mnist_m --steps 10000 --out runs/mnist2mnistm
 
 Training resumes from the newest checkpoint in --out (weights, both
