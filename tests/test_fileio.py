@@ -61,3 +61,28 @@ def test_atomic_write_gives_the_mode_a_plain_open_would(tmp_path):
     finally:
         os.umask(old)
     assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+def test_check_writable_folder_creates_nothing(tmp_path):
+    fileio.check_writable_folder(str(tmp_path / "new" / "deeper"))
+    assert os.listdir(tmp_path) == []
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(ValueError, match="--out .*file is a file, not a folder"):
+        fileio.check_writable_folder(str(a_file))
+    with pytest.raises(ValueError, match="--output .* is not writable: .*file is a file"):
+        fileio.check_writable_folder(str(a_file / "run"), "--output")
+    # Nothing can be created in /proc, not even by root.
+    with pytest.raises(ValueError, match="is not writable"):
+        fileio.check_writable_folder("/proc/unit_tf_test_run")
+    assert os.listdir(tmp_path) == ["file"]
+
+
+def test_temp_dir_has_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = fileio.make_temp_dir(str(tmp_path), prefix=".tmp-")
+    finally:
+        os.umask(umask)
+    assert os.path.basename(path).startswith(".tmp-")
+    assert os.stat(path).st_mode & 0o777 == 0o755

@@ -1,4 +1,5 @@
 import os
+import signal
 
 import keras
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 import unit_tf
-from unit_tf.training import LinearDecay, NonFiniteLossError, Trainer, ensure_writable
+from unit_tf.training import (LinearDecay, NonFiniteLossError, StopOnSignals, Trainer,
+                              ensure_writable, format_eta)
 
 RNG = np.random.RandomState(0)
 XA = RNG.uniform(-1, 1, (32, 16, 16, 3)).astype("float32")
@@ -106,3 +108,78 @@ def test_constant_checkpoint_branches_into_a_decay(tmp_path):
     branch.train(5)                         # the step-4 update at half the rate
     assert float(branch.model.g_optimizer.learning_rate) == pytest.approx(5e-4)
     assert int(branch.model.g_optimizer.iterations) == 5
+
+
+def test_first_call_is_one_step_and_chunks_share_one_graph(tmp_path):
+    trainer = make_trainer(tmp_path, log_every=5, sample_every=0, checkpoint_every=0)
+    lines = []
+    trainer.train(12, log=lines.append)
+    # A line after each of the first two calls (steps 1 and 2: the speed is
+    # known from the second), then every log_every steps and at the end.
+    assert [line.split()[1] for line in lines] == ["1/12", "2/12", "7/12", "12/12"]
+    assert "builds the graph" in lines[0] and " it/s ETA " in lines[1]
+    assert trainer._run.experimental_get_tracing_count() == 1
+
+
+def test_chunks_are_capped_by_wall_time(tmp_path, monkeypatch):
+    trainer = make_trainer(tmp_path, log_every=1000, sample_every=0, checkpoint_every=0)
+    trainer.max_chunk_seconds = 1e-6           # far below one step: one step per call
+    calls = []
+    run = trainer._run
+    monkeypatch.setattr(trainer, "_run", lambda it, steps: calls.append(int(steps)) or run(it, steps))
+    trainer.train(4, log=None)
+    assert calls == [1, 1, 1, 1]
+
+
+def test_stop_request_ends_at_a_step_boundary_and_checkpoints(tmp_path):
+    class StopAfter:
+        def __init__(self, trainer, step):
+            self.trainer, self.step = trainer, step
+
+        @property
+        def requested(self):
+            return self.trainer.step >= self.step or None
+
+    trainer = make_trainer(tmp_path, log_every=1, sample_every=0, checkpoint_every=0)
+    trainer.train(10, log=None, stop=StopAfter(trainer, 3))
+    assert trainer.step == 3
+    path = trainer.checkpoint()
+    assert path.endswith("ckpt-00000003") and trainer.checkpoint() == path  # saved once
+    resumed = make_trainer(tmp_path, log_every=1, sample_every=0, checkpoint_every=0)
+    assert resumed.restore() == 3
+
+
+def test_checkpoints_by_wall_time(tmp_path):
+    trainer = make_trainer(tmp_path, log_every=1, sample_every=0, checkpoint_every=0,
+                           checkpoint_seconds=0.0)  # every call is past the deadline
+    lines = []
+    trainer.train(2, log=lines.append)
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == [
+        "ckpt-00000001", "ckpt-00000002", "latest"]
+    assert [line for line in lines if line.startswith("checkpoint ")] == [
+        f"checkpoint {tmp_path / 'checkpoints' / 'ckpt-00000001'}",
+        f"checkpoint {tmp_path / 'checkpoints' / 'ckpt-00000002'}"]
+
+
+def test_stop_on_signals_sets_the_request_then_interrupts():
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with StopOnSignals() as stop:
+        assert stop.requested is None
+        signal.raise_signal(signal.SIGTERM)
+        assert stop.requested == signal.SIGTERM
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_output_folder_appears_only_with_the_model(tmp_path):
+    def broken():
+        raise ValueError("no model")
+    with pytest.raises(ValueError, match="no model"):
+        Trainer(broken, dataset(), str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_format_eta():
+    assert [format_eta(s) for s in (7.9, 247, 3900, float("inf"))] == [
+        "0m07s", "4m07s", "1h05m", "?"]

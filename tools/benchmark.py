@@ -1121,4 +1121,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    import _cli  # tools/_cli.py: one-line errors (--traceback for the traceback)
+
+    _cli.run(main)

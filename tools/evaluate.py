@@ -140,6 +140,8 @@ def run(task, model, data, out, limit=None, direction="a2b", size=256, batch_siz
     Args mirror the flags; `command` is recorded in the JSON (default: this
     process's command line).
     """
+    if os.path.isdir(out):
+        raise ValueError(f"--out {out} is a folder; give the path of the JSON file to write.")
     models = [m for m in (model or "").split(",") if m]
     for path in models:
         if path.endswith(".keras") and not os.path.isfile(path):
@@ -190,15 +192,12 @@ def _evaluate_adaptation(models, data, limit, batch_size):
     (as "metrics") and their spread (sample std, min, max)."""
     import statistics
 
-    import keras
-
-    import unit_tf  # noqa: F401  (registers the classes for deserialisation)
     from unit_tf import translator as translator_lib
     from unit_tf.metrics import evaluation
 
     results = []
     for path in models:
-        model = (keras.models.load_model(path) if path.endswith(".keras")
+        model = (translator_lib.load_keras_model(path) if path.endswith(".keras")
                  else translator_lib.load(path))
         results.append(evaluation.evaluate_adaptation(model, data, limit=limit,
                                                       batch_size=max(batch_size, 64)))
@@ -220,16 +219,15 @@ def _evaluate_adaptation(models, data, limit, batch_size):
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    try:
-        result = run(FLAGS.task, FLAGS.model, FLAGS.data, FLAGS.out, FLAGS.limit,
-                     FLAGS.direction, FLAGS.size, FLAGS.batch_size,
-                     FLAGS.samples_per_image, FLAGS.baseline_only)
-    except (ValueError, OSError, RuntimeError) as e:
-        sys.exit(f"error: {e}")
+    result = run(FLAGS.task, FLAGS.model, FLAGS.data, FLAGS.out, FLAGS.limit,
+                 FLAGS.direction, FLAGS.size, FLAGS.batch_size,
+                 FLAGS.samples_per_image, FLAGS.baseline_only)
     print_table(result)
     print(f"wrote {FLAGS.out}")
 
 
 if __name__ == "__main__":
+    import _cli  # tools/_cli.py: one-line errors (--traceback for the traceback)
+
     define_flags()
-    app.run(main)
+    _cli.run(main)

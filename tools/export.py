@@ -9,6 +9,8 @@ Usage:
         --quantize=float16 --size=256 --out=map.tflite
 
 A private zoo is read from the UNIT_TF_ZOO_ROOT environment variable.
+Nothing is created until the model has loaded; bad input ends with one
+`error:` line (--traceback for the traceback).
 """
 
 import os
@@ -75,8 +77,15 @@ def run(zoo=None, checkpoint=None, fmt="saved_model", quantize="none", out=None,
     if os.path.exists(target) and not overwrite:
         raise app.UsageError(f"{target} exists; pass --overwrite or another --version.")
     from unit_tf.export import export_saved_model, export_tflite
+    from unit_tf.fileio import check_writable_folder
     from unit_tf.translator import load
 
+    if fmt == "saved_model":
+        check_writable_folder(out)
+    else:
+        if os.path.isdir(out):
+            raise ValueError(f"--out {out} is a folder; give the .tflite file to write.")
+        check_writable_folder(os.path.dirname(os.path.abspath(out)), "--out's folder")
     if zoo is not None:
         import unit_tf.zoo
 
@@ -104,4 +113,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    import _cli  # tools/_cli.py: one-line errors
+
+    _cli.run(main)

@@ -101,9 +101,10 @@ def main(argv):
     import keras
     import unit_tf
     from unit_tf import zoo
+    from unit_tf.translator import load_keras_model
 
     keras.mixed_precision.set_global_policy("float32")
-    model = keras.models.load_model(model_path)
+    model = load_keras_model(model_path)
     images_a, images_b = held_out_images(config["data"])
     wall = config.get("wall_time_s", config.get("wall_time_s_this_run"))
     readme = open(FLAGS.card).read() if FLAGS.card else None
@@ -120,4 +121,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    import _cli  # tools/_cli.py: one-line errors (--traceback for the traceback)
+
+    _cli.run(main)

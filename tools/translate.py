@@ -16,12 +16,14 @@ Usage (from the repository root):
       --half left --output out/
 
 Folders are searched recursively and their layout is kept under --output;
-each output is named after its input with a .png suffix.
+each output is named after its input with a .png suffix. A corrupt input
+file stops the run before anything is written; with --skip_bad such files
+are skipped and listed at the end. --output is created only when the first
+PNG is written. Bad input ends with one `error:` line (--traceback for the
+traceback).
 """
 
 import os
-import sys
-import tempfile
 
 from absl import app, flags
 
@@ -41,11 +43,19 @@ def define_flags():
     flags.DEFINE_string("output", None, "Folder for the translated PNGs (created if needed).")
     flags.DEFINE_enum("half", None, ["left", "right"],
                       "Take only this half of each input (pix2pix side-by-side files).")
+    flags.DEFINE_bool("skip_bad", False, "Skip corrupt image files (listed at the end) instead "
+                      "of stopping before anything is written.")
     flags.mark_flags_as_required(["model", "input", "output"])
 
 
-def plan_outputs(inputs, output):
+def plan_outputs(inputs, output, bad=None):
     """[(input path, output path)] for files and folders; checks every input first.
+
+    Args:
+        inputs: image files and folders.
+        output: the output folder.
+        bad: None to raise on the first corrupt file; else a list to which
+            each corrupt file's message is appended (the file is left out).
 
     Raises:
         ValueError: a missing input, an empty or image-less folder, a corrupt
@@ -53,16 +63,28 @@ def plan_outputs(inputs, output):
     """
     from unit_tf.data import images as img
 
+    def usable(path):
+        try:
+            img.check_image_file(path)
+        except ValueError as e:
+            if bad is None:
+                raise
+            bad.append(str(e))
+            return False
+        return True
+
     plan = []
     for entry in inputs:
         if os.path.isdir(entry):
-            for path in img.list_images(entry):
-                relative = os.path.relpath(path, entry)
-                plan.append((path, os.path.join(output, os.path.splitext(relative)[0] + ".png")))
+            for path in img.list_images(entry, check=False):
+                if usable(path):
+                    relative = os.path.relpath(path, entry)
+                    plan.append((path, os.path.join(output,
+                                                    os.path.splitext(relative)[0] + ".png")))
         elif os.path.isfile(entry):
-            img.check_image_file(entry)
-            name = os.path.splitext(os.path.basename(entry))[0] + ".png"
-            plan.append((entry, os.path.join(output, name)))
+            if usable(entry):
+                name = os.path.splitext(os.path.basename(entry))[0] + ".png"
+                plan.append((entry, os.path.join(output, name)))
         else:
             raise ValueError(f"--input {entry}: no such file or folder.")
     seen = {}
@@ -72,20 +94,6 @@ def plan_outputs(inputs, output):
                              f"{target}; translate them in separate runs.")
         seen[target] = source
     return plan
-
-
-def check_output_folder(output):
-    """Creates `output` and proves it is writable, or raises ValueError saying why."""
-    if os.path.exists(output) and not os.path.isdir(output):
-        raise ValueError(f"--output {output} is a file; give a folder for the PNGs.")
-    try:
-        os.makedirs(output, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=output, suffix=".tmp")
-        os.close(fd)
-        os.remove(probe)
-    except OSError as e:
-        raise ValueError(f"--output {output}: cannot write there "
-                         f"({e.strerror or e}).") from e
 
 
 def source_channels(translator, direction):
@@ -104,45 +112,63 @@ def source_channels(translator, direction):
     return 3
 
 
-def run(model, direction, inputs, output, half=None, log=print):
-    """Translates every input; returns the list of written paths."""
+def run(model, direction, inputs, output, half=None, skip_bad=False, log=print):
+    """Translates every input; returns the list of written paths.
+
+    With `skip_bad`, corrupt files are skipped and listed through `log` at
+    the end; without, the first one raises before anything is written.
+    """
     for entry in inputs:
         # Checked before the slow TensorFlow import, so typos fail at once.
         if not os.path.exists(entry):
             raise ValueError(f"--input {entry}: no such file or folder.")
     from unit_tf import translator as translator_lib
-    from unit_tf.fileio import atomic_write_png
     from unit_tf.data import images as img
+    from unit_tf.fileio import atomic_write_png, check_writable_folder
 
-    plan = plan_outputs(inputs, output)
-    check_output_folder(output)
+    bad = [] if skip_bad else None
+    plan = plan_outputs(inputs, output, bad)
+    check_writable_folder(output, "--output")
     translator = translator_lib.load(model)
     translate = getattr(translator, f"translate_{direction}")
     channels = source_channels(translator, direction)
     written = []
     for source, target in plan:
-        image = img.load_image(source, channels, half)
+        try:
+            image = img.load_image(source, channels, half)
+        except ValueError as e:
+            if bad is None:
+                raise
+            bad.append(str(e))
+            continue
         try:
             result = translate(image)
         except ValueError as e:
             raise ValueError(f"{source}: {e}") from e
-        atomic_write_png(target, result)
+        atomic_write_png(target, result)  # makes --output and its subfolders as needed
         written.append(target)
         if log:
             log(f"{source} -> {target}")
+    if bad and log:
+        log(f"skipped {len(bad)} bad file(s):")
+        for message in bad:
+            log(f"  {message}")
+    if bad and not written:
+        raise ValueError(f"no input image could be read ({len(bad)} skipped); nothing "
+                         "was written.")
     return written
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    try:
-        written = run(FLAGS.model, FLAGS.direction, FLAGS.input, FLAGS.output, FLAGS.half)
-    except (ValueError, OSError, RuntimeError, TypeError) as e:
-        sys.exit(f"error: {e}")
+    written = run(FLAGS.model, FLAGS.direction, FLAGS.input, FLAGS.output, FLAGS.half,
+                  FLAGS.skip_bad)
     print(f"wrote {len(written)} image(s) to {FLAGS.output}")
 
 
 if __name__ == "__main__":
+    import _cli  # tools/_cli.py: one-line errors
+
     define_flags()
-    app.run(main)
+    _cli.run(main)

@@ -1,4 +1,9 @@
-"""Atomic file writes: nothing half-written is ever left at the target path."""
+"""Atomic file writes: nothing half-written is ever left at the target path.
+
+Also the checks a tool makes before it writes anything: `check_writable_folder`
+proves an output folder can be made without making it, so a run that fails
+on its inputs leaves no empty folder behind.
+"""
 
 import io
 import json
@@ -21,6 +26,49 @@ def atomic_write(path, data):
             f.write(data)
 
     return _write_then_rename(write, tmp, path)
+
+
+def make_temp_dir(parent, prefix=".tmp-"):
+    """A new, uniquely named folder in `parent` with the usual permissions.
+
+    `tempfile.mkdtemp` makes private (0o700) folders; a folder renamed into
+    place from one (a SavedModel, a checkpoint) would stay unreadable to
+    other users, e.g. a TF Serving container. This one gets 0o777 less the
+    umask, like `os.makedirs`.
+    """
+    path = os.path.join(parent, f"{prefix}{uuid.uuid4().hex}")
+    os.makedirs(path)
+    return path
+
+
+def check_writable_folder(path, flag="--out"):
+    """Raises ValueError unless `path` is, or can be made, a writable folder.
+
+    Creates nothing that outlives the call: a probe file is written to the
+    nearest existing folder on the way to `path` and removed again, so a tool
+    can check its output before the slow part and create the folder only
+    once its inputs have loaded.
+
+    Args:
+        path: the output folder.
+        flag: how the tool's user named it, for the message ("--out").
+    """
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{flag} {path} is a file, not a folder; choose another {flag}.")
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"{flag} {path} is not writable: {existing} is a file; choose "
+                         f"another {flag}.")
+    probe = os.path.join(existing, f".write-test-{uuid.uuid4().hex}")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.remove(probe)
+    except OSError as e:
+        raise ValueError(f"{flag} {path} is not writable ({e.strerror or e} in {existing}); "
+                         f"choose another {flag}.") from None
 
 
 def _write_then_rename(write, tmp, path):
@@ -52,6 +100,7 @@ def atomic_save_npz(path, **arrays):
 
 def atomic_save_keras(model, path):
     """`model.save` to a temporary `.keras` file beside `path`, then renames it."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     return _write_then_rename(model.save, path + ".tmp.keras", path)
 
 

@@ -11,6 +11,9 @@ A checkpoint is a folder `checkpoints/ckpt-STEP/` holding `model.keras`
 (weights, both optimizers, the latent noise state), the tf.data iterator
 state and `state.json` (the step). It is written to a temporary folder and
 renamed into place; `checkpoints/latest` names the newest complete one.
+Checkpoints are written every `checkpoint_every` steps, every
+`checkpoint_seconds` of wall time, and by the caller when `StopOnSignals`
+reports SIGINT or SIGTERM (training stops at the next step boundary).
 
 A learning-rate schedule (`LinearDecay`) is applied by assigning each
 optimizer's learning-rate variable before every step, not by handing the
@@ -24,13 +27,15 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
-from unit_tf.fileio import atomic_write_png
+from unit_tf.fileio import atomic_write_png, check_writable_folder
 from unit_tf.visualize import sample_grid
 
 
@@ -96,46 +101,105 @@ def is_chief(strategy):
 
 def ensure_writable(path):
     """Creates `path` or raises a clear error when it cannot be written."""
-    try:
-        os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".write_test")
-        with open(probe, "w") as f:
-            f.write("ok")
-        os.remove(probe)
-    except OSError as e:
-        raise ValueError(f"Output folder {path!r} is not writable ({e.strerror}); "
-                         "choose another --out.") from None
+    check_writable_folder(path)
+    os.makedirs(path, exist_ok=True)
+
+
+class StopOnSignals:
+    """A context in which SIGINT and SIGTERM ask the training loop to stop.
+
+    The first signal sets `requested` to its number; `Trainer.train` checks
+    it at every step boundary (one `tf.function` call is at most
+    `Trainer.max_chunk_seconds` of work), so training stops within seconds
+    and the caller can save a checkpoint. A second signal raises
+    KeyboardInterrupt at once. Outside the main thread (where Python cannot
+    catch signals) the context does nothing. The previous handlers are put
+    back on exit.
+
+    Examples:
+        >>> with StopOnSignals() as stop:
+        ...     trainer.train(10000, stop=stop)
+        >>> if stop.requested:
+        ...     trainer.checkpoint()
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.requested = None
+        self._previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+        return False
+
+    def _handle(self, signum, frame):
+        del frame
+        if self.requested is not None:
+            raise KeyboardInterrupt
+        self.requested = signum
+        # os.write, not print: the handler may run while the main thread is
+        # inside a print, and buffered streams refuse reentrant writes.
+        message = (f"\n{signal.Signals(signum).name}: stopping at the next step boundary "
+                   "to save a checkpoint (send it again to quit without saving)\n")
+        try:
+            os.write(sys.stderr.fileno(), message.encode())
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 class Trainer:
     """Trains a compiled UNIT with checkpoints, TensorBoard, sample grids and a NaN guard.
+
+    Steps run several at a time inside one `tf.function` call (a "chunk"),
+    with no host round trip between them. The first call runs one step (it
+    also builds the graph); after it each chunk is as many steps as fit in
+    `max_chunk_seconds` at the speed measured so far, at most `log_every`
+    and never past a sample or checkpoint step. The step count is a tensor
+    argument, so chunks of any length share one traced graph. Stop requests
+    (`StopOnSignals`) and the NaN/Inf guard are checked after every chunk.
 
     Args:
         build_model: callable returning a compiled `UNIT`; called inside the
             strategy's scope.
         dataset: an infinite `tf.data.Dataset` of (x_a, x_b[, labels_a])
             global batches, deterministic for a given seed.
-        out_dir: where checkpoints, samples and TensorBoard logs go.
+        out_dir: where checkpoints, samples and TensorBoard logs go; created
+            once the model is built.
         strategy: a `tf.distribute.Strategy` (default: no distribution).
         sample_batch: (x_a, x_b) numpy arrays drawn in the sample grids.
-        log_every: steps per `tf.function` call; losses are logged and the
-            NaN/Inf guard checks once per call.
-        sample_every, checkpoint_every: in steps (multiples of log_every
-            are cheapest).
+        log_every: most steps per `tf.function` call, and steps between
+            progress lines (a line is also printed after each of the first
+            two calls and at least once a minute).
+        sample_every, checkpoint_every: in steps (0: never).
         keep: how many checkpoints to keep.
         learning_rate: optional schedule (step -> rate, e.g. `LinearDecay`)
             for both optimizers, applied before every step.
+        checkpoint_seconds: also checkpoint when this much wall time has
+            passed since the last checkpoint (None: by steps only).
+        max_chunk_seconds: the wall time one call may take, which bounds how
+            long a stop request waits (None: chunks of `log_every` steps).
+            Under MultiWorkerMirroredStrategy both time-based settings are
+            off: every worker must make the same calls.
     """
 
     def __init__(self, build_model, dataset, out_dir, strategy=None, sample_batch=None,
                  log_every=50, sample_every=500, checkpoint_every=500, keep=2,
-                 learning_rate=None):
+                 learning_rate=None, checkpoint_seconds=None, max_chunk_seconds=2.0):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.chief = is_chief(self.strategy)
         # Non-chief workers write to a scratch folder they remove at the end.
         self.out_dir = out_dir if self.chief else os.path.join(
             out_dir, f".worker_{self.strategy.cluster_resolver.task_id}")
-        ensure_writable(self.out_dir)
+        check_writable_folder(self.out_dir)
         self.ckpt_root = os.path.join(self.out_dir, "checkpoints")
         self.sample_batch = sample_batch
         self.log_every = max(1, log_every)
@@ -143,6 +207,9 @@ class Trainer:
         self.checkpoint_every = checkpoint_every
         self.keep = keep
         self.learning_rate = learning_rate
+        multi_worker = isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        self.checkpoint_seconds = None if multi_worker else checkpoint_seconds
+        self.max_chunk_seconds = None if multi_worker else max_chunk_seconds
         with self.strategy.scope():
             self.model = build_model()
             self.model.g_optimizer.build(self.model.generator_variables)
@@ -162,6 +229,9 @@ class Trainer:
         self.iterator = iter(dataset)
         self.step = 0
         self.elapsed = 0.0  # training wall time over all runs, seconds
+        self._last_checkpoint_time = time.time()
+        # The output folder appears only now, with the model built.
+        ensure_writable(self.out_dir)
         self.writer = tf.summary.create_file_writer(os.path.join(self.out_dir, "tensorboard"))
         self._run = self._make_run()
 
@@ -187,18 +257,23 @@ class Trainer:
         self.step, self.elapsed = state["step"], state.get("wall_time_s", 0.0)
         return self.step
 
-    def save_checkpoint(self):
+    def save_checkpoint(self, log=None):
+        """Writes `checkpoints/ckpt-STEP/` atomically and points `latest` at it."""
         name = f"ckpt-{self.step:08d}"
         final = os.path.join(self.ckpt_root, name)
         tmp = final + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        self.model.save(os.path.join(tmp, "model.keras"))
-        tf.train.Checkpoint(iterator=self.iterator).write(os.path.join(tmp, "iterator"))
-        with open(os.path.join(tmp, "state.json"), "w") as f:
-            json.dump({"step": self.step, "wall_time_s": round(self.elapsed, 1)}, f)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        try:
+            self.model.save(os.path.join(tmp, "model.keras"))
+            tf.train.Checkpoint(iterator=self.iterator).write(os.path.join(tmp, "iterator"))
+            with open(os.path.join(tmp, "state.json"), "w") as f:
+                json.dump({"step": self.step, "wall_time_s": round(self.elapsed, 1)}, f)
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+        except BaseException:  # a second Ctrl-C included: leave no half-written folder
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         pointer = os.path.join(self.ckpt_root, "latest")
         with open(pointer + ".tmp", "w") as f:
             f.write(name)
@@ -207,7 +282,17 @@ class Trainer:
                       if d.startswith("ckpt-") and not d.endswith(".tmp"))
         for old in done[:-self.keep]:
             shutil.rmtree(os.path.join(self.ckpt_root, old), ignore_errors=True)
+        self._last_checkpoint_time = time.time()
+        if log and self.chief:
+            log(f"checkpoint {final}")
         return final
+
+    def checkpoint(self, log=None):
+        """The newest checkpoint's path, saving one first unless it is of this step."""
+        latest = self.latest_checkpoint()
+        if latest is not None and os.path.basename(latest) == f"ckpt-{self.step:08d}":
+            return latest
+        return self.save_checkpoint(log)
 
     # ---- the loop -------------------------------------------------------------
     def _make_run(self):
@@ -258,15 +343,23 @@ class Trainer:
             tf.summary.image("samples", grid[None], step=self.step)
         return path
 
-    def train(self, steps, log=print):
-        """Trains until the step counter reaches `steps`; returns the last losses."""
-        progress = keras.utils.Progbar(steps, stateful_metrics=self.names,
-                                       verbose=1 if self.chief and sys.stdout.isatty() else 2)
-        logs, started, start_step = {}, time.time(), self.step
-        while self.step < steps:
-            chunk = min(self.log_every, steps - self.step,
-                        *(every - self.step % every
-                          for every in (self.sample_every, self.checkpoint_every) if every))
+    def train(self, steps, log=print, stop=None):
+        """Trains until the step counter reaches `steps`; returns the last losses.
+
+        Args:
+            steps: the step to reach (a total: a run resumed at step 400 with
+                `steps=1000` trains 600 more).
+            log: prints the progress lines (on the chief only).
+            stop: optional object whose `requested` attribute, when set,
+                stops training at the next step boundary (`StopOnSignals`);
+                the caller then saves a checkpoint (`checkpoint()`).
+        """
+        logs = {}
+        progress = _Progress(self, steps, log if self.chief else None)
+        self._last_checkpoint_time = time.time()
+        step_time = None  # seconds per step, measured after the tracing call
+        while self.step < steps and not (stop is not None and stop.requested):
+            chunk = self._next_chunk(steps, step_time)
             chunk_start = time.time()
             logs, finite = self._run(self.iterator, tf.constant(chunk))
             if not bool(finite):
@@ -276,26 +369,32 @@ class Trainer:
                     f"{self.step + chunk}; stopped without saving. Last good checkpoint: "
                     f"{last or 'none'}. Lower the learning rate or the loss weights, "
                     "then resume.")
+            took = time.time() - chunk_start
+            if progress.calls:
+                step_time = took / chunk
             self.step += chunk
+            self.elapsed += took
             logs = {k: float(v) for k, v in logs.items()}
-            self.elapsed += time.time() - chunk_start
-            with self.writer.as_default():
-                for name, value in logs.items():
-                    tf.summary.scalar(f"loss/{name}", value, step=self.step)
-                tf.summary.scalar("learning_rate", self.current_learning_rate(), step=self.step)
-            if self.chief:
-                rate = (self.step - start_step) / max(time.time() - started, 1e-9)
-                eta = (steps - self.step) / max(rate, 1e-9)
-                progress.update(self.step, [(k, v) for k, v in logs.items()])
-                if progress.verbose == 2:
-                    log(f"step {self.step}/{steps} {rate:.2f} it/s ETA {format_eta(eta)} "
-                        + " ".join(f"{k}={v:.4g}" for k, v in sorted(logs.items())))
+            progress.update(chunk, took, logs, final=self.step >= steps)
             if self.sample_every and self.step % self.sample_every == 0:
                 self.write_samples()
-            if self.checkpoint_every and self.step % self.checkpoint_every == 0:
-                self.save_checkpoint()
+            if (self.checkpoint_every and self.step % self.checkpoint_every == 0) or (
+                    self.checkpoint_seconds is not None
+                    and time.time() - self._last_checkpoint_time >= self.checkpoint_seconds):
+                self.save_checkpoint(log)
         self.writer.flush()
         return logs
+
+    def _next_chunk(self, steps, step_time):
+        """Steps for the next call: see the class docstring."""
+        if step_time is None:
+            return 1
+        bounds = [self.log_every, steps - self.step]
+        bounds += [every - self.step % every
+                   for every in (self.sample_every, self.checkpoint_every) if every]
+        if self.max_chunk_seconds is not None:
+            bounds.append(max(1, int(self.max_chunk_seconds / max(step_time, 1e-9))))
+        return min(bounds)
 
     def finish(self):
         """Removes a non-chief worker's scratch folder."""
@@ -309,5 +408,54 @@ def first_batch(dataset, n):
     return tuple(np.asarray(b) for b in batch[:2])
 
 
+class _Progress:
+    """Progress lines and TensorBoard scalars of one `Trainer.train` call.
+
+    Losses are averaged over the steps since the last line. The speed is
+    measured from the end of the first call (which builds the graph) on.
+    """
+
+    def __init__(self, trainer, steps, log):
+        self.trainer, self.steps, self.log = trainer, steps, log
+        self.calls = 0
+        self.sums, self.count = {}, 0
+        self.since = None          # (step, time) after the first call
+        self.last_line = (trainer.step, time.time())
+
+    def update(self, chunk, took, logs, final):
+        t = self.trainer
+        now = time.time()
+        self.calls += 1
+        for name, value in logs.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value * chunk
+        self.count += chunk
+        if self.since is None:
+            self.since = (t.step, now)
+            speed = f"first call {took:.1f} s (builds the graph)"
+        else:
+            rate = (t.step - self.since[0]) / max(now - self.since[1], 1e-9)
+            speed = f"{rate:.2f} it/s ETA {format_eta((self.steps - t.step) / rate)}"
+        due = (self.calls <= 2 or final or t.step - self.last_line[0] >= t.log_every
+               or now - self.last_line[1] >= 60)
+        if not due:
+            return
+        means = {name: total / self.count for name, total in self.sums.items()}
+        with t.writer.as_default():
+            for name, value in means.items():
+                tf.summary.scalar(f"loss/{name}", value, step=t.step)
+            tf.summary.scalar("learning_rate", t.current_learning_rate(), step=t.step)
+        if self.log:
+            self.log(f"step {t.step}/{self.steps} {speed} "
+                     + " ".join(f"{k}={v:.4g}" for k, v in sorted(means.items())))
+        self.sums, self.count = {}, 0
+        self.last_line = (t.step, now)
+
+
 def format_eta(seconds):
-    return "?" if not math.isfinite(seconds) else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    """"1h05m", "4m07s" or "?"."""
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"

@@ -107,6 +107,34 @@ class Translator(BaseTranslator):
         return self._fns[direction]
 
 
+def load_keras_model(path):
+    """`keras.models.load_model(path)` with unit_tf's classes registered.
+
+    Raises:
+        ValueError: `path` is not a valid .keras archive (a zip file), e.g. a
+            truncated download or another file renamed to .keras; Keras
+            itself would report "File not found".
+    """
+    import os
+    import zipfile
+
+    import keras
+
+    import unit_tf  # noqa: F401  (registers the UNIT classes for deserialisation)
+
+    def invalid(why):
+        return ValueError(f"{path} is not a valid .keras archive ({os.path.getsize(path):,} "
+                          f"bytes; {why}): it is truncated or not a saved Keras model. "
+                          "Save or copy it again.")
+
+    if not zipfile.is_zipfile(path):
+        raise invalid("a .keras file is a zip archive, and this is not one")
+    try:
+        return keras.models.load_model(path)
+    except (zipfile.BadZipFile, EOFError) as e:
+        raise invalid(f"the archive is damaged: {e}") from None
+
+
 def load(source):
     """A translator from a zoo entry name, a `.keras` file or an exported model.
 
@@ -143,11 +171,7 @@ def load(source):
     if os.sep not in source and "/" not in source and source in zoo.list_entries():
         return zoo.load(source)
     if os.path.isfile(source) and source.endswith(".keras"):
-        import keras
-
-        import unit_tf  # noqa: F401  (registers the UNIT class for deserialisation)
-
-        model = keras.models.load_model(source)
+        model = load_keras_model(source)
         if not (hasattr(model, "translate_a2b") and hasattr(model, "preset")):
             raise ValueError(f"{source} holds a {type(model).__name__}, not a unit_tf.UNIT.")
         return Translator(model, name=os.path.splitext(os.path.basename(source))[0])

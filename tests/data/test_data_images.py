@@ -121,3 +121,13 @@ def test_fit_to_size_modes_are_deterministic():
     assert img.fit_to_size(small, 16, seed, random_crop=True).shape == (16, 16, 3)
     centre = img.fit_to_size(image, 20, seed, resize_to=(40, 60))
     assert np.allclose(centre.numpy(), image.numpy()[10:30, 20:40])
+
+
+def test_resize_a_statically_shaped_image_to_another_size():
+    @tf.function
+    def shrink(image):  # the static shape is known while tracing
+        return img.resize(image, 30)
+    out = shrink(tf.zeros((32, 32, 3)))
+    assert out.shape == (30, 30, 3)
+    same = tf.ones((30, 30, 3))
+    assert img.resize(same, 30) is same

@@ -46,3 +46,11 @@ def test_real_maps_val_pairs_unchanged_at_256():
     assert decoded.shape == (256, 512, 3)
     np.testing.assert_array_equal(satellite[0], decoded[:, :256])
     np.testing.assert_array_equal(maps[0], decoded[:, 256:])
+
+
+def test_images_that_are_not_side_by_side_pairs_are_refused(tmp_path):
+    Image.fromarray(np.zeros((30, 61, 3), np.uint8)).save(tmp_path / "1.png")  # odd width: ok
+    Image.fromarray(np.zeros((30, 30, 3), np.uint8)).save(tmp_path / "2.png")
+    with pytest.raises(ValueError, match=r"2.png is 30x30 .*not a side-by-side pair"):
+        list(iter_pairs(str(tmp_path), size=16))
+    assert len(list(iter_pairs(str(tmp_path), size=16, limit=1))) == 1

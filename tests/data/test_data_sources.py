@@ -231,3 +231,8 @@ def test_tfds_offline_fails_fast_naming_alternatives(tmp_path, monkeypatch):
         tfds_source.load_split("cycle_gan/maps", "trainA", data_dir=str(tmp_path))
     with pytest.raises(ValueError, match="no TensorFlow Datasets dataset"):
         tfds_source.load_split("no_such_dataset_xyz", "train", data_dir=str(tmp_path))
+
+
+def test_pix2pix_refuses_single_images(mixed_folders):
+    with pytest.raises(ValueError, match="not a side-by-side pair.*folders:DIR_A,DIR_B"):
+        make_dataset(f"pix2pix:{mixed_folders[1]}", 8, 1)

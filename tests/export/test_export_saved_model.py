@@ -90,6 +90,18 @@ def test_layout_is_tf_serving(saved_model_dir):
     assert os.path.isdir(os.path.join(saved_model_dir, "variables"))
 
 
+def test_other_users_can_read_the_export(saved_model_dir):
+    """A TF Serving container running as another user must read every file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    if umask & 0o005:
+        pytest.skip(f"umask {umask:03o} hides files from other users anyway")
+    for folder, dirs, files in os.walk(saved_model_dir):
+        assert os.stat(folder).st_mode & 0o005 == 0o005, folder   # o+rx
+        for name in files:
+            assert os.stat(os.path.join(folder, name)).st_mode & 0o004, name  # o+r
+
+
 def test_fresh_process_matches_keras(fresh_run, translator):
     inputs, out, report = fresh_run
     assert not report["unit_tf_imported"]

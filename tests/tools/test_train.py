@@ -1,7 +1,10 @@
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -27,7 +30,12 @@ def test_train_tiny_on_mnist_toy_then_resume(tmp_path):
     assert config["precision"] == hardware.choose_precision(hardware.cpu_info().flags)[0]
     assert {"model.keras", "checkpoints", "samples", "tensorboard"} <= set(os.listdir(out))
     assert "step_00000004.png" in os.listdir(os.path.join(out, "samples"))
-    proc = run(*common, "--steps", "6")
+    # mnist_toy runs end with the toy-digits metric, as tools/evaluate.py writes it.
+    evaluation = json.load(open(os.path.join(out, "eval_digits.json")))
+    assert evaluation["task"] == "digits" and evaluation["command"].startswith(
+        "python tools/evaluate.py --task digits --model ")
+    assert f"a2b: {evaluation['metrics']['a2b']['mean_distance']:.3f}" in proc.stdout
+    proc = run(*common, "--steps", "6", "--noeval")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Resumed from step 4" in proc.stdout
     assert json.load(open(os.path.join(out, "train_config.json")))["steps"] == 6
@@ -81,7 +89,7 @@ def test_recipe_flags_reach_the_preset(tmp_path):
     proc = run("--preset", "tiny", "--steps", "2", "--batch_size", "8", "--log_every", "1",
                "--sample_every", "0", "--checkpoint_every", "0", "--gan_loss", "lsgan",
                "--discriminator_scales", "2", "--lambda0", "1", "--learning_rate", "3e-4",
-               "--lr_decay_start", "1", "--out", str(out))
+               "--lr_decay_start", "1", "--noeval", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
     preset = json.loads((out / "train_config.json").read_text())["preset"]
     assert preset["gan_loss"] == "lsgan" and preset["discriminator_scales"] == 2
@@ -142,3 +150,72 @@ def test_bad_recipe_is_refused(tmp_path):
     proc = run("--preset", "lenet", "--recipe", "dann", "--source_only", "--steps", "1",
                "--out", str(tmp_path / "run"))
     assert proc.returncode != 0 and "valid recipes: authors, unit_tf" in proc.stderr
+
+
+def stop_while_training(out, signum, *extra):
+    """Starts a long tiny run and sends `signum` once it reports its speed.
+
+    Without the cap on a call's wall time the run would take hours to reach
+    a step boundary: no sample or checkpoint step and --log_every 100000.
+
+    Returns (stdout lines before the signal, stdout lines after it, stderr,
+    exit code, seconds from the signal to the "stopped" line).
+    """
+    args = [sys.executable, TRAIN, "--preset", "tiny", "--batch_size", "8", "--steps",
+            "100000", "--log_every", "100000", "--sample_every", "0", "--checkpoint_every",
+            "0", "--noeval", "--out", str(out), *extra]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    try:
+        before, after, took = [], [], None
+        for line in proc.stdout:
+            before.append(line)
+            if " it/s " in line:
+                break
+        sent = time.monotonic()
+        proc.send_signal(signum)
+        for line in proc.stdout:
+            after.append(line)
+            if "stopped at step" in line:
+                took = time.monotonic() - sent
+        err = proc.stderr.read()
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:  # never leave a training process behind
+            proc.kill()
+            proc.wait()
+    return before, after, err, proc.returncode, took
+
+
+def test_sigint_saves_a_checkpoint_and_the_rerun_resumes_from_it(tmp_path):
+    import keras
+
+    out = tmp_path / "run"
+    before, after, err, code, took = stop_while_training(out, signal.SIGINT)
+    assert before[0].startswith("Precision ")
+    assert before[1].startswith(f"No checkpoint in {out / 'checkpoints'}, starting at step 0")
+    assert code == 130, err[-3000:]
+    # A few seconds on an idle machine; the bound leaves room for a loaded one.
+    assert took is not None and took < 30, f"took {took} s to stop"
+    assert "SIGINT: stopping at the next step boundary" in err
+    stopped = re.search(r"SIGINT: stopped at step (\d+) of 100000; checkpoint (\S+)\. ",
+                        "".join(after))
+    assert stopped, after
+    step, path = int(stopped[1]), stopped[2]
+    assert path == str(out / "checkpoints" / f"ckpt-{step:08d}")
+    assert json.load(open(os.path.join(path, "state.json")))["step"] == step
+    assert keras.models.load_model(os.path.join(path, "model.keras")).preset.name == "tiny"
+    assert sorted(os.listdir(out / "checkpoints")) == [f"ckpt-{step:08d}", "latest"]
+    assert not (out / "model.keras").exists()     # only a finished run writes it
+    proc = run("--preset", "tiny", "--batch_size", "8", "--steps", str(step + 2),
+               "--noeval", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"Resumed from step {step} ({path})." in proc.stdout
+    assert json.load(open(out / "train_config.json"))["steps"] == step + 2
+
+
+def test_sigterm_stops_with_143(tmp_path):
+    _, after, err, code, took = stop_while_training(tmp_path / "run", signal.SIGTERM)
+    assert code == 143, err[-3000:]
+    assert took is not None and took < 30, f"took {took} s to stop"
+    assert "SIGTERM: stopped at step" in "".join(after)

@@ -102,3 +102,34 @@ def test_bad_inputs_and_outputs(tool, models, inputs, tmp_path):
     # A fixed-size preset says which size it takes, naming the file.
     with pytest.raises(ValueError, match="gray.png.*32x32"):
         tool.run(models["digits"], "a2b", [os.path.join(inputs, "gray.png")], out, log=None)
+
+
+def test_skip_bad_translates_the_rest_and_lists_the_bad(tool, models, inputs, tmp_path):
+    broken = os.path.join(inputs, "sub", "broken.jpg")
+    with open(os.path.join(inputs, "rgb.jpg"), "rb") as f:
+        data = f.read()
+    with open(broken, "wb") as f:
+        f.write(data[:len(data) // 2])            # a truncated download
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="broken.jpg: truncated JPEG"):
+        tool.run(models["tiny"], "a2b", [inputs], str(out), log=None)
+    assert not out.exists()                       # the default: nothing written
+    lines = []
+    written = tool.run(models["tiny"], "a2b", [inputs], str(out), skip_bad=True,
+                       log=lines.append)
+    assert sorted(os.path.relpath(p, out) for p in written) == [
+        "gray.png", "rgb.png", os.path.join("sub", "rgba.png")]
+    assert lines[-2:] == ["skipped 1 bad file(s):",
+                          f"  corrupt image file {broken}: truncated JPEG (no end-of-image "
+                          "marker); delete or replace it."]
+    with pytest.raises(ValueError, match="no input image could be read"):
+        tool.run(models["tiny"], "a2b", [broken], str(tmp_path / "none"), skip_bad=True,
+                 log=None)
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_failed_run_creates_no_output_folder(tool, models, inputs, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="32x32"):   # digits takes its size only
+        tool.run(models["digits"], "a2b", [inputs], str(out), log=None)
+    assert not out.exists()

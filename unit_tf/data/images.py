@@ -133,6 +133,28 @@ def list_images(folder, check=True):
     return paths
 
 
+def check_side_by_side(paths):
+    """Raises ValueError naming the first file that is not a side-by-side pair.
+
+    A pair (pix2pix, maps) is twice as wide as tall, A on the left and B on
+    the right; one column of slack allows odd widths (`take_half` drops the
+    middle column). Reads only the files' headers.
+    """
+    from PIL import Image
+
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except (OSError, ValueError) as e:
+            raise ValueError(f"cannot read the size of image file {path}: {e}.") from e
+        if abs(width - 2 * height) > 1:
+            raise ValueError(
+                f"{path} is {width}x{height} (width x height), not a side-by-side pair: "
+                "pix2pix and maps data need images twice as wide as tall (A on the left, "
+                "B on the right). For two folders of single images use folders:DIR_A,DIR_B.")
+
+
 def decode(data):
     """Encoded image bytes -> uint8 [H, W, C] with C = 1, 2, 3 or 4 (as stored).
 
@@ -216,6 +238,11 @@ def resize(image, size):
     Images already of that size are passed through untouched.
     """
     height, width = pair_size(size)
+    static = tuple(image.shape[:2])
+    if None not in static:  # known now: a tf.cond would trace a branch of the wrong shape
+        if static == (height, width):
+            return image
+        return tf.image.resize(image, (height, width), method="bilinear", antialias=True)
     shape = tf.shape(image)
     same = tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width))
     return tf.cond(

@@ -36,7 +36,8 @@ def iter_pairs(folder, size=256, limit=None, chunk_size=32):
 
     Args:
         folder: a folder of side-by-side pairs (searched recursively, natural
-            order: 1.jpg, 2.jpg, ..., 10.jpg).
+            order: 1.jpg, 2.jpg, ..., 10.jpg); a file that is not twice as
+            wide as tall is refused (named).
         size: side of the square each half is resized to (see module docstring).
         limit: only the first `limit` files.
         chunk_size: images per chunk; chunks keep memory flat on the full set.
@@ -46,6 +47,7 @@ def iter_pairs(folder, size=256, limit=None, chunk_size=32):
         if limit < 1:
             raise ValueError(f"limit must be positive, got {limit}.")
         paths = paths[:limit]
+    img.check_side_by_side(paths)
     ds = tf.data.Dataset.from_tensor_slices(paths).map(
         _pair_fn(size), num_parallel_calls=tf.data.AUTOTUNE).batch(chunk_size)
     start = 0

@@ -312,6 +312,8 @@ def _domain_stream(domain, want_labels, seed, shuffle, repeat):
     """(dataset of (image uint8 [H, W, C], label int32), has_labels) of one domain."""
     if domain.kind == "folder":
         paths = img.list_images(domain.path)
+        if domain.half:
+            img.check_side_by_side(paths)
         return _file_stream(paths, domain.half, seed, shuffle, repeat), False
     if domain.kind == "tfds":
         return _tfds_stream(domain, want_labels, seed, shuffle, repeat)

@@ -21,12 +21,12 @@ fixed-size presets (digits: 32x32) take only their size.
 
 import os
 import shutil
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 
 from unit_tf.export import _graph
+from unit_tf.fileio import make_temp_dir
 from unit_tf.translator import BaseTranslator
 
 SIGNATURES = ("serving_default", "translate_a2b", "translate_b2a",
@@ -149,12 +149,14 @@ def export_saved_model(model_or_translator, out_dir, name, version=1, overwrite=
     if os.path.exists(target) and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True or a new version.")
     os.makedirs(model_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
+    # Not tempfile.mkdtemp: its 0o700 would keep a server running as
+    # another user out of the renamed version folder.
+    tmp = make_temp_dir(model_dir, prefix=f".tmp-{version}-")
     try:
         module = TranslationModule(model, domain_a, domain_b)
         tf.saved_model.save(module, tmp, signatures=module.signatures())
         if os.path.exists(target):
-            old = tempfile.mkdtemp(prefix=f".old-{version}-", dir=model_dir)
+            old = make_temp_dir(model_dir, prefix=f".old-{version}-")
             os.rename(target, os.path.join(old, "v"))
             os.rename(tmp, target)
             shutil.rmtree(old)
