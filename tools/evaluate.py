@@ -12,7 +12,7 @@ Tasks (definitions are written into the JSON next to the numbers):
 
 Usage (from the repository root):
   python tools/evaluate.py --task maps --model runs/maps/model.keras \
-      --data maps:/work/shared/data/maps --out results/maps.json
+      --data maps:../shared/data/maps --out results/maps.json
   python tools/evaluate.py --task maps --baseline_only --out results/maps_baselines.json
   python tools/evaluate.py --task digits --model runs/digits/model.keras --out digits.json
   python tools/evaluate.py --task adaptation --model runs/lenet/model.keras \
