@@ -123,7 +123,8 @@ def run(config, weights, name, out, domains=("a", "b"), zoo=False, images_a=None
         f"({os.path.basename(weights)}), imported from their PyTorch checkpoint.")
     command = command or "python tools/import_official.py " + shlex.join(
         [f"--config={config}", f"--weights={weights}", f"--name={name}", f"--out={out}",
-         f"--domains={a},{b}", "--zoo"])
+         f"--domains={a},{b}", "--zoo", f"--images_a={','.join(images_a)}",
+         f"--images_b={','.join(images_b)}"])
     try:
         entry.write_import_entry(
             model, os.path.join(out, name), gen=gen, checkpoint=weights, command=command,

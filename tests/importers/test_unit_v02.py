@@ -165,7 +165,6 @@ def test_tflite_float32_export_keeps_the_bound_and_a_static_graph(model, tmp_pat
     assert not ops & {"SHAPE", "RESHAPE", "PACK"}, sorted(ops)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("quantize, max_bound, mean_bound", [("float16", 2, 0.1),
                                                               ("int8", 64, 5.0)])
 def test_tflite_quantised_exports_keep_the_bounds(model, tmp_path, quantize, max_bound,

@@ -75,7 +75,8 @@ def test_import_then_export_tflite(tool, tmp_path, photos):
                        images_a=[str(photos / "a")], images_b=[str(photos / "b")])
     assert written == [str(out / "fixture_x2y.keras"), str(out / "fixture_x2y")]
     assert sorted(os.listdir(out)) == ["fixture_x2y", "fixture_x2y.keras"]
-    check_entry(out, "fixture_x2y")
+    manifest = check_entry(out, "fixture_x2y")
+    assert f"--images_b={photos / 'b'}" in manifest["training"]["command"]
 
     keras_t = unit_tf.translator.load(str(out / "fixture_x2y.keras"))
     zoo_t = unit_tf.zoo.load("fixture_x2y", root=out)

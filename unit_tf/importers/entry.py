@@ -57,9 +57,11 @@ licence does not cover them.
 
 Not trained by unit_tf, and no metric was measured by unit_tf. The import
 reads the checkpoint without PyTorch (a restricted unpickler) and converts
-it; the conversion matches the authors' own `forward_a2b` / `forward_b2a` to
-within 4e-6 on a parity fixture made with their code (see unit_tf's README,
-"Using the authors' released models"). Rebuild this entry with:
+it. unit_tf's conversion of `COCOResGen2` matches the authors' own
+`forward_a2b` / `forward_b2a` to within 4e-6 on a parity fixture made with
+their code and random weights (see unit_tf's README, "Using the authors'
+released models"); this checkpoint's own translations were not compared with
+the authors'. Rebuild this entry with:
 
 ```
 {m['training']['command']}
