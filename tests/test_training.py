@@ -126,7 +126,10 @@ def test_chunks_are_capped_by_wall_time(tmp_path, monkeypatch):
     trainer.max_chunk_seconds = 1e-6           # far below one step: one step per call
     calls = []
     run = trainer._run
-    monkeypatch.setattr(trainer, "_run", lambda it, steps: calls.append(int(steps)) or run(it, steps))
+    def counted(iterator, steps):
+        calls.append(int(steps))
+        return run(iterator, steps)
+    monkeypatch.setattr(trainer, "_run", counted)
     trainer.train(4, log=None)
     assert calls == [1, 1, 1, 1]
 

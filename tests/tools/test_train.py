@@ -187,35 +187,34 @@ def stop_while_training(out, signum, *extra):
     return before, after, err, proc.returncode, took
 
 
-def test_sigint_saves_a_checkpoint_and_the_rerun_resumes_from_it(tmp_path):
-    import keras
+def test_signals_stop_with_a_checkpoint_and_the_rerun_resumes_from_it(tmp_path):
+    from unit_tf.translator import load_keras_model
 
     out = tmp_path / "run"
-    before, after, err, code, took = stop_while_training(out, signal.SIGINT)
-    assert before[0].startswith("Precision ")
-    assert before[1].startswith(f"No checkpoint in {out / 'checkpoints'}, starting at step 0")
-    assert code == 130, err[-3000:]
-    # A few seconds on an idle machine; the bound leaves room for a loaded one.
-    assert took is not None and took < 30, f"took {took} s to stop"
-    assert "SIGINT: stopping at the next step boundary" in err
-    stopped = re.search(r"SIGINT: stopped at step (\d+) of 100000; checkpoint (\S+)\. ",
-                        "".join(after))
-    assert stopped, after
-    step, path = int(stopped[1]), stopped[2]
-    assert path == str(out / "checkpoints" / f"ckpt-{step:08d}")
-    assert json.load(open(os.path.join(path, "state.json")))["step"] == step
-    assert keras.models.load_model(os.path.join(path, "model.keras")).preset.name == "tiny"
-    assert sorted(os.listdir(out / "checkpoints")) == [f"ckpt-{step:08d}", "latest"]
+    checkpoints = out / "checkpoints"
+    stops = []
+    for signum, name, code in ((signal.SIGINT, "SIGINT", 130), (signal.SIGTERM, "SIGTERM", 143)):
+        before, after, err, returncode, took = stop_while_training(out, signum)
+        assert returncode == code, err[-3000:]
+        # A few seconds on an idle machine; the bound leaves room for a loaded one.
+        assert took is not None and took < 30, f"{name}: took {took} s to stop"
+        assert f"{name}: stopping at the next step boundary" in err
+        stopped = re.search(rf"{name}: stopped at step (\d+) of 100000; checkpoint (\S+)\. ",
+                            "".join(after))
+        assert stopped, after
+        step, path = int(stopped[1]), stopped[2]
+        assert path == str(checkpoints / f"ckpt-{step:08d}")
+        assert json.load(open(os.path.join(path, "state.json")))["step"] == step
+        assert (checkpoints / "latest").read_text() == f"ckpt-{step:08d}"
+        stops.append((before, step, path))
+    (first, step_1, path_1), (rerun, step_2, _) = stops
+    # The first line names the precision and why (unit_tf.hardware), then where it starts.
+    assert first[0].startswith("Precision ") and rerun[0].startswith("Precision ")
+    assert first[1].startswith(f"No checkpoint in {checkpoints}, starting at step 0.")
+    assert rerun[1].startswith(f"Resumed from step {step_1} ({path_1}).")
+    assert step_2 > step_1
+    assert sorted(os.listdir(checkpoints)) == [f"ckpt-{step_1:08d}", f"ckpt-{step_2:08d}",
+                                               "latest"]
+    model = load_keras_model(str(checkpoints / f"ckpt-{step_2:08d}" / "model.keras"))
+    assert model.preset.name == "tiny"
     assert not (out / "model.keras").exists()     # only a finished run writes it
-    proc = run("--preset", "tiny", "--batch_size", "8", "--steps", str(step + 2),
-               "--noeval", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert f"Resumed from step {step} ({path})." in proc.stdout
-    assert json.load(open(out / "train_config.json"))["steps"] == step + 2
-
-
-def test_sigterm_stops_with_143(tmp_path):
-    _, after, err, code, took = stop_while_training(tmp_path / "run", signal.SIGTERM)
-    assert code == 143, err[-3000:]
-    assert took is not None and took < 30, f"took {took} s to stop"
-    assert "SIGTERM: stopped at step" in "".join(after)
