@@ -123,13 +123,18 @@ def print_table(result):
     else:
         print(f"adaptation {result['source_domain']} -> {result['target_domain']}")
         spread = result.get("spread")
-        for role, what in (("target", "held-out images"), ("source", "test images")):
-            line = f"  {role} accuracy {metrics[f'{role}_accuracy']:.4f}"
-            if spread:
+        rows = (("target_accuracy", "target accuracy", "target", "held-out images"),
+                ("target_accuracy_via_source", "target accuracy, translated to the source",
+                 "target", "held-out images"),
+                ("source_accuracy", "source accuracy", "source", "test images"))
+        for key, label, role, what in rows:
+            if key not in metrics:
+                continue
+            line = f"  {label} {metrics[key]:.4f}"
+            if spread and f"{key}_std" in spread:
                 line += (f" (mean of {len(result['runs'])} models, std "
-                         f"{spread[f'{role}_accuracy_std']:.4f}, range "
-                         f"{spread[f'{role}_accuracy_min']:.4f}-"
-                         f"{spread[f'{role}_accuracy_max']:.4f})")
+                         f"{spread[f'{key}_std']:.4f}, range "
+                         f"{spread[f'{key}_min']:.4f}-{spread[f'{key}_max']:.4f})")
             print(f"{line} ({metrics[f'num_{role}']} {what})")
 
 
@@ -206,7 +211,9 @@ def _evaluate_adaptation(models, data, limit, batch_size):
         return result
     runs = [{"model": path, **r["metrics"]} for path, r in zip(models, results)]
     metrics, spread = dict(result["metrics"]), {}
-    for key in ("target_accuracy", "source_accuracy"):
+    for key in ("target_accuracy", "target_accuracy_via_source", "source_accuracy"):
+        if not all(key in r for r in runs):
+            continue
         values = [r[key] for r in runs]
         metrics[key] = statistics.fmean(values)
         spread.update({f"{key}_std": statistics.stdev(values), f"{key}_min": min(values),

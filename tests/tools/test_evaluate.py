@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 import unit_tf
+from unit_tf.data import sources
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MAPS = "/work/shared/data/maps"
@@ -139,6 +140,13 @@ def test_adaptation_on_mnist_m(tool, tmp_path):
     assert (result["source_domain"], result["target_domain"]) == ("mnist", "mnist_m")
     assert result["metrics"]["num_target"] == 20
     assert 0.0 <= result["metrics"]["target_accuracy"] <= 1.0
+    # The second reading: target images translated into the source domain,
+    # classified by the source branch (D_a).
+    model = keras.models.load_model(path)
+    x, labels = sources.eval_parts("mnist_m")["target"]
+    logits = np.asarray(model.classify(model.translate_b2a(x[:20]), "a"))
+    expected = float(np.mean(logits.argmax(axis=1) == labels[:20]))
+    assert result["metrics"]["target_accuracy_via_source"] == pytest.approx(expected)
 
 
 def test_adaptation_source_only_and_several_seeds(tool, models, tmp_path):
@@ -152,6 +160,9 @@ def test_adaptation_source_only_and_several_seeds(tool, models, tmp_path):
                       limit=30)
     runs = result["runs"]
     assert [r["model"] for r in runs] == classifiers + [models["lenet"]]
+    # Source-only classifiers cannot translate: no via-source reading, no spread of it.
+    assert "target_accuracy_via_source" not in runs[0] and "target_accuracy_via_source" in runs[2]
+    assert "target_accuracy_via_source_std" not in result["spread"]
     targets = [r["target_accuracy"] for r in runs]
     assert result["metrics"]["target_accuracy"] == pytest.approx(np.mean(targets))
     assert result["spread"]["target_accuracy_std"] == pytest.approx(np.std(targets, ddof=1))
