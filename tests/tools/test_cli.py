@@ -1,7 +1,10 @@
 """Every tool ends bad input with one `error:` line, a non-zero exit and nothing created.
 
-Run as a user would: each case is a subprocess of a tool (tools/_cli.py
-gives them all the same ending).
+Run as a user would: each case of CASES is a subprocess of a tool (tools/_cli.py
+gives them all the same ending). The further train.py cases of TRAIN_CASES
+run its main in this process (a subprocess would spend its time importing
+TensorFlow): each must raise an error that tools/_cli.py turns into one
+`error:` line, as the subprocess cases show it does, and create nothing.
 """
 
 import os
@@ -10,6 +13,8 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
+from absl import app
 from PIL import Image
 
 import unit_tf
@@ -51,21 +56,10 @@ def inputs(tmp_path_factory):
 TINY = ["--preset", "tiny", "--steps", "1"]
 # (tool, arguments with {IN} for the inputs folder and {OUT} for a fresh path, message)
 CASES = {
-    "train_empty_folders": ("train.py", TINY + ["--data", "folders:{IN}/empty_a,{IN}/empty_b",
-                                                "--out", "{OUT}"], "is empty"),
+    "train_steps_zero": ("train.py", ["--steps", "0", "--out", "{OUT}"], "--steps=0"),
     "train_corrupt_jpeg": ("train.py", TINY + ["--data", "folders:{IN}/good,{IN}/corrupt",
                                                "--out", "{OUT}"],
                            "corrupt/1.jpg: truncated JPEG"),
-    "train_text_files": ("train.py", TINY + ["--data", "folders:{IN}/text,{IN}/good",
-                                             "--out", "{OUT}"], "but no images (e.g. notes.txt)"),
-    "train_unknown_preset": ("train.py", ["--preset", "nosuch", "--out", "{OUT}"],
-                             "Unknown preset 'nosuch'; valid presets: digits"),
-    "train_image_size": ("train.py", ["--image_size", "30", "--out", "{OUT}"],
-                         "image_size 30 is not a multiple of 4"),
-    "train_steps_zero": ("train.py", ["--steps", "0", "--out", "{OUT}"], "--steps=0"),
-    "train_out_is_a_file": ("train.py", TINY + ["--out", "{IN}/a_file"], "is a file"),
-    "train_out_read_only": ("train.py", TINY + ["--out", "/proc/unit_tf_run"],
-                            "is not writable"),
     "export_size_for_digits": ("export.py", ["--checkpoint", "{IN}/digits.keras", "--format",
                                              "tflite", "--size", "7", "--out", "{OUT}/d.tflite"],
                                "takes only 32x32 images; got size 7x7"),
@@ -103,8 +97,42 @@ def test_bad_input_gives_one_error_line_and_creates_nothing(inputs, tmp_path, ca
     assert (inputs / "a_file").read_text() == "x"
 
 
+# train.py cases run in-process: (arguments, message), as in CASES.
+TRAIN_CASES = {
+    "unknown_preset": (["--preset", "nosuch", "--out", "{OUT}"],
+                       "Unknown preset 'nosuch'; valid presets: digits"),
+    "empty_folders": (TINY + ["--data", "folders:{IN}/empty_a,{IN}/empty_b", "--out", "{OUT}"],
+                      "is empty"),
+    "text_files": (TINY + ["--data", "folders:{IN}/text,{IN}/good", "--out", "{OUT}"],
+                   "but no images (e.g. notes.txt)"),
+    "image_size": (["--image_size", "30", "--out", "{OUT}"],
+                   "image_size 30 is not a multiple of 4"),
+    "out_is_a_file": (TINY + ["--out", "{IN}/a_file"], "is a file"),
+    "out_read_only": (TINY + ["--out", "/proc/unit_tf_run"], "is not writable"),
+}
+# What tools/_cli.py turns into one `error:` line (anything else keeps its traceback).
+CLI_ERRORS = (ValueError, OSError, RuntimeError, app.UsageError, tf.errors.OpError)
+
+
+@pytest.mark.parametrize("case", sorted(TRAIN_CASES))
+def test_train_bad_input_raises_an_input_error_and_creates_nothing(inputs, tmp_path,
+                                                                   train_main, case):
+    args, message = TRAIN_CASES[case]
+    out = tmp_path / "out"
+    args = [a.replace("{IN}", str(inputs)).replace("{OUT}", str(out)) for a in args]
+    before = sorted(os.listdir(inputs))
+    with pytest.raises(CLI_ERRORS) as error:
+        train_main(*args)
+    assert message in str(error.value)
+    assert not out.exists()
+    assert sorted(os.listdir(inputs)) == before
+    assert (inputs / "a_file").read_text() == "x"
+
+
 def test_traceback_flag_shows_the_traceback(tmp_path):
-    proc = run_tool("train.py", "--preset", "nosuch", "--out", str(tmp_path / "o"),
+    # evaluate.py refuses a missing model before importing TensorFlow: a quick run.
+    proc = run_tool("evaluate.py", "--task", "digits", "--model",
+                    str(tmp_path / "missing.keras"), "--out", str(tmp_path / "x.json"),
                     "--traceback")
     assert proc.returncode != 0
-    assert "Traceback" in proc.stderr and "Unknown preset 'nosuch'" in proc.stderr
+    assert "Traceback" in proc.stderr and "missing.keras: no such file" in proc.stderr

@@ -110,11 +110,10 @@ def test_maps_on_pix2pix_folder_and_baseline_only(tool, models, pairs_folder, tm
     assert result["metrics"]["rmse"]["constant_baseline"] >= 0.0
 
 
-def test_digits_both_directions(models, tmp_path):
+def test_digits_both_directions(tool, models, tmp_path):
+    # In-process: the command line is test_maps_command_line's part (a subprocess).
     out = tmp_path / "digits.json"
-    proc = evaluate("--task", "digits", "--model", models["digits"], "--limit", "16",
-                    "--out", str(out))
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    tool.run("digits", models["digits"], None, str(out), limit=16)
     result = read(out)
     assert result["data"] == "mnist_toy" and "max over RGB" in result["definition"]
     for direction in ("a2b", "b2a"):
