@@ -37,9 +37,12 @@ def test_mirrored_on_two_cpu_devices_equals_one_device_first_step(tmp_path):
     assert result["max_diff"] < RELATIVE_TOLERANCE * result["moved"], result
 
 
-@pytest.mark.xfail(strict=True, reason="from the second step on, with the discriminators "
+# Not strict: the difference appears with oneDNN's AVX-512 kernels and did not
+# with its AVX2 ones (ONEDNN_MAX_CPU_ISA=AVX2), so on an AVX2-only CPU the
+# test may pass (BUILD_NOTES, Distributed training).
+@pytest.mark.xfail(strict=False, reason="from the second step on, with the discriminators "
                    "training, the E/G update on 2 replicas differs from one device by about "
-                   "1% of the step (BUILD_NOTES, Distributed training): open")
+                   "1% of the step on AVX-512 kernels (BUILD_NOTES, Distributed training): open")
 def test_mirrored_on_two_cpu_devices_equals_one_device_second_step(tmp_path):
     result = mirrored_vs_one_device(tmp_path, steps=2)
     assert result["max_diff"] < RELATIVE_TOLERANCE * result["moved"], result
