@@ -20,6 +20,9 @@ PARAM_COUNTS = {
     "nips_translation_lite": (7645256, 2258176, 2248902, 3138178),
     "digits": (3134535, 746688, 1771718, 616129),
     "lenet": (3177375, 746688, 1771586, 659101),
+    # nips_translation_lite's E and G (+ 2 x 7 x 7 x 2 x 32 for the coordinate
+    # channels of the spatial context) with lenet's D at 3 input channels.
+    "lenet_spatial": (5174451, 2264448, 2248902, 661101),
     "svhn": (6861969, 749888, 1771718, 4340363),
     "tiny": (35576, 16576, 16182, 2818),
     # Table 3's D; E and G add the authors' front-end biases (2 x (128 + 256) and

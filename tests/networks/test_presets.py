@@ -35,6 +35,16 @@ def test_lenet_table6_private_first_conv_and_pool():
     assert p.num_classes == 10 and p.spatial_context and p.channels_a == 1
 
 
+def test_lenet_spatial_is_lite_translation_nets_with_lenet_discriminator():
+    p, lite, lenet = (get_preset(n) for n in ("lenet_spatial", "nips_translation_lite", "lenet"))
+    for net in ("encoder", "generator"):
+        assert resolve_specs(getattr(p, net), p) == resolve_specs(getattr(lite, net), lite)
+    assert p.discriminator == lenet.discriminator and p.num_classes == 10
+    assert (p.shared_encoder, p.shared_generator, p.shared_discriminator) == (1, 1, 3)
+    # Two stride-2 layers: a 32x32 digit's code is an 8x8 map.
+    assert p.size_divisor == 4 and p.image_size == 32 and p.fixed_size
+
+
 def test_lite_halves_every_width_but_heads():
     lite = get_preset("nips_translation_lite")
     specs = resolve_specs(lite.discriminator, lite)
