@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 FLAGS = flags.FLAGS
 flags.DEFINE_string("preset", "digits", "Architecture preset (see unit_tf.PRESETS).")
 flags.DEFINE_string("data", None, "Data spec; default: the preset's (mnist_toy for digits, "
-                    "mnist_uci for lenet/svhn). See README 'Data'.")
+                    "mnist_uci for lenet/svhn, mnist_m for lenet_spatial). See README 'Data'.")
 flags.DEFINE_integer("steps", None, "Total training iterations (one D and one E/G step "
                      "each); default: 1500 for digits (the paper's 10K: --steps 10000), "
                      "else 10000.", lower_bound=1)
@@ -121,7 +121,7 @@ flags.DEFINE_bool("eval", True, "mnist_toy data: after training, score the toy-d
                   "(tools/evaluate.py --task digits) and write eval_digits.json.")
 
 DEFAULT_DATA = {"digits": "mnist_toy", "tiny": "mnist_toy", "lenet": "mnist_uci",
-                "svhn": "mnist_uci"}
+                "lenet_spatial": "mnist_m", "svhn": "mnist_uci"}
 # Default --steps. The paper trains 10K iterations (arXiv v1 toy study). For
 # digits the default is a 1500-iteration run, so the README's main job ends
 # with sample grids and its metric in about half an hour on a 2-core AVX2 CPU
