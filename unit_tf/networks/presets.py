@@ -13,7 +13,7 @@ import dataclasses
 
 from unit_tf.layers.norms import NORMS
 from unit_tf.networks.specs import (conv, dconv, dense, dropout, flatten, has_weights,
-                                    latent, maxpool, res)
+                                    latent, maxpool, res, scale_spec)
 
 FEATURE_MATCHING_FORMS = ("l1_mean", "l2_sum")
 
@@ -208,22 +208,10 @@ _LENET_DISCRIMINATOR = (
     dense(1, fixed=True),                              # 4a: real/fake (4b: class head)
 )
 # NIPS 2017 Table 3's translation network at N=32 for 32x32 digits: the code
-# is 8x8x128. Used with the LeNet discriminator by `lenet_spatial`.
-_SPATIAL_ENCODER = (
-    conv(32, 7, 1, act="lrelu"),                       # 1: no norm
-    conv(64, 3, 2, norm="instance", act="relu"),       # 2
-    conv(128, 3, 2, norm="instance", act="relu"),      # 3
-    res(128), res(128), res(128),                      # 4-6
-    res(128),                                          # mu: shared
-    latent(),                                          # z = mu + N(0, I)
-)
-_SPATIAL_GENERATOR = (
-    res(128),                                          # 1: shared
-    res(128), res(128), res(128),                      # 2-4
-    dconv(64, 3, 2, norm="instance", act="relu"),      # 5
-    dconv(32, 3, 2, norm="instance", act="relu"),      # 6
-    dconv(None, 1, 1, act="tanh"),                     # 7: image
-)
+# is 8x8x128. Used with the LeNet discriminator by `lenet_spatial`, whose
+# table width is 32 so that the LeNet widths stay as Table 6 gives them.
+_SPATIAL_ENCODER = tuple(scale_spec(s, 0.5) for s in _NIPS_ENCODER)
+_SPATIAL_GENERATOR = tuple(scale_spec(s, 0.5) for s in _NIPS_GENERATOR)
 # arXiv v1 Table 8 (SVHN->MNIST); ReLU, 'same' padding and the dropout rates of
 # the authors' code.
 _SVHN_DISCRIMINATOR = (
