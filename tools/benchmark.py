@@ -52,7 +52,11 @@ import time
 from absl import app, flags
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(TOOLS, ".."))
+sys.path.insert(0, TOOLS)
+
+import _model_flags  # noqa: E402  tools/train.py's model flags: a card's recipe, timed as trained
 
 SECTIONS = ("peak", "train", "pipeline", "reuse", "inference", "profile")
 BACKENDS = ("keras", "keras_bfloat16", "saved_model", "tflite_float32", "tflite_float16",
@@ -64,6 +68,7 @@ MAPS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
                                     "shared", "data", "maps"))
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(_model_flags)  # listed by --helpshort
 flags.DEFINE_list("only", ["peak", "train", "pipeline", "reuse", "inference"],
                   f"Sections to run, from {', '.join(SECTIONS)}.")
 flags.DEFINE_bool("quick", False, "Smoke run: small sizes, one rep, few steps.")
@@ -110,15 +115,6 @@ flags.DEFINE_list("experiment", [], f"Benchmark-only changes to try, from {EXPER
 flags.DEFINE_bool("compare_experiments", False, "Time the train rows without and with "
                   "each --experiment, interleaved in one process (A/B under the same load).")
 flags.DEFINE_integer("batch_size", 0, "Override the translation batch size (0: preset's).")
-# The architecture flags of tools/train.py, so that a model card's recipe is timed as trained.
-flags.DEFINE_integer("width", None, "Base width override (as tools/train.py).")
-flags.DEFINE_integer("shared_encoder", None, "Shared encoder layers (as tools/train.py).")
-flags.DEFINE_integer("shared_generator", None, "Shared generator layers (as tools/train.py).")
-flags.DEFINE_integer("shared_discriminator", None, "Shared D layers (as tools/train.py).")
-flags.DEFINE_string("gan_loss", None, "bce or lsgan (as tools/train.py).")
-flags.DEFINE_integer("discriminator_scales", None, "Discriminator scales (as tools/train.py).")
-ARCHITECTURE_FLAGS = ("width", "shared_encoder", "shared_generator", "shared_discriminator",
-                      "gan_loss", "discriminator_scales")
 flags.DEFINE_integer("seed", 0, "Seed of the weights, the synthetic data and the noise.")
 
 
@@ -191,7 +187,10 @@ def settings():
              inference_reps=FLAGS.inference_reps,
              peak_sizes=[int(v) for v in FLAGS.peak_sizes], peak_reps=FLAGS.peak_reps,
              reuse_steps=FLAGS.reuse_steps, profile_size=FLAGS.profile_size,
-             profile_steps=FLAGS.profile_steps)
+             profile_steps=FLAGS.profile_steps,
+             # The translation presets' recipe (tools/train.py's model flags that are set).
+             preset_overrides=_model_flags.preset_overrides(),
+             unit_options=_model_flags.unit_options())
     if FLAGS.quick:
         s.update(translation_presets=["nips_translation_lite"], train_sizes=[64],
                  warmup=1, reps=2, steps_per_call=1, digits_batch=8,
@@ -201,12 +200,6 @@ def settings():
 
 
 # ---- models -------------------------------------------------------------------
-def architecture_overrides():
-    """Preset fields set by the architecture flags (applied to the translation
-    presets; the fixed-size digits rows keep their preset)."""
-    return {k: getattr(FLAGS, k) for k in ARCHITECTURE_FLAGS if getattr(FLAGS, k) is not None}
-
-
 def build_model(preset, image_size, batch_size, precision, jit=False, seed=0,
                 experiments=None, noise_seed=None):
     """A compiled UNIT with built optimizers under the `precision` policy.
@@ -221,10 +214,11 @@ def build_model(preset, image_size, batch_size, precision, jit=False, seed=0,
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(seed)
     p = unit_tf.get_preset(preset)
-    overrides = {"batch_size": batch_size}
-    if not p.fixed_size:
-        overrides.update(image_size=image_size, **architecture_overrides())
-    model = unit_tf.UNIT(preset, overrides=overrides,
+    overrides, options = {"batch_size": batch_size}, {}
+    if not p.fixed_size:  # the card's recipe; the fixed-size digits rows keep their preset
+        overrides.update(image_size=image_size, **_model_flags.preset_overrides())
+        options = _model_flags.unit_options()
+    model = unit_tf.UNIT(preset, overrides=overrides, **options,
                          seed=seed if noise_seed is None else noise_seed)
     model.compile(jit_compile=jit)
     model.g_optimizer.build(model.generator_variables)

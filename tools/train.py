@@ -42,9 +42,14 @@ import time
 
 from absl import app, flags
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(TOOLS, ".."))
+sys.path.insert(0, TOOLS)
+
+import _model_flags  # noqa: E402  the preset's fields and UNIT's ablations, as flags
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(_model_flags)  # listed by --helpshort
 flags.DEFINE_string("preset", "digits", "Architecture preset (see unit_tf.PRESETS).")
 flags.DEFINE_string("data", None, "Data spec; default: the preset's (mnist_toy for digits, "
                     "mnist_uci for lenet/svhn, mnist_m for lenet_spatial). See README 'Data'.")
@@ -67,42 +72,11 @@ flags.DEFINE_integer("image_size", None, "Training size (square); default: the p
 flags.DEFINE_integer("load_size", None, "Resize to this size, then random-crop image_size.",
                      lower_bound=1)
 flags.DEFINE_bool("flip", False, "Random horizontal flips.")
-flags.DEFINE_integer("width", None, "Base width override (the tables' N of the first layer).",
-                     lower_bound=1)
-flags.DEFINE_integer("shared_encoder", None, "Shared encoder layers (from the end).")
-flags.DEFINE_integer("shared_generator", None, "Shared generator layers (from the start).")
-flags.DEFINE_integer("shared_discriminator", None, "Shared discriminator layers.")
-flags.DEFINE_float("lambda0", None, "GAN weight (NIPS lambda0).")
-flags.DEFINE_float("lambda1", None, "KL weight (lambda1).")
-flags.DEFINE_float("lambda2", None, "Reconstruction weight (lambda2).")
-flags.DEFINE_float("lambda3", None, "Cycle KL weight (lambda3).")
-flags.DEFINE_float("lambda4", None, "Cycle reconstruction weight (lambda4).")
-flags.DEFINE_float("feature_matching_weight", None, "Discriminator feature matching weight.")
-flags.DEFINE_float("classification_weight", None, "Class-head weight (adaptation presets).")
-flags.DEFINE_float("translated_classification_weight", None, "Adaptation presets: weight of "
-                   "the class head on source digits translated to the target domain, for D_b "
-                   "and for E/G (0: the paper's method).")
 flags.DEFINE_string("recipe", None, "Adaptation presets: the objective, unit_tf (the presets' "
                     "own) or authors (the authors' adaptation trainer); flags below override "
                     "its fields. See README 'Adaptation recipes'.")
-flags.DEFINE_bool("reconstructions_as_fakes", None, "D also judges reconstructions as fakes.")
-flags.DEFINE_string("feature_matching_form", None, "l1_mean or l2_sum (the authors').")
-flags.DEFINE_string("loss_reduction", None, "mean (per element) or sum (per image) for "
-                    "reconstruction and KL.")
-flags.DEFINE_float("weight_decay", None, "Coupled L2 weight decay of both Adams (PyTorch's).")
-flags.DEFINE_string("initialization", None, "keras or authors (Xavier x sqrt(2) D, N(0, 0.02) "
-                    "E/G).")
-flags.DEFINE_integer("channels_a", None, "Channels of domain A (1 gray, 3 RGB).")
-flags.DEFINE_integer("channels_b", None, "Channels of domain B (e.g. 3 for MNIST-M).")
-flags.DEFINE_string("gan_loss", None, "bce (paper) or lsgan.")
-flags.DEFINE_integer("discriminator_scales", None, "Discriminator scales (1: the paper; 3: "
-                     "the same net on the image downsampled x1, x2, x4).")
-flags.DEFINE_float("learning_rate", None, "Adam learning rate; default: the preset's.")
 flags.DEFINE_integer("lr_decay_start", None, "Hold the learning rate until this step, then "
                      "decay it linearly to 0 at --steps (the paper keeps it constant).")
-flags.DEFINE_bool("share_weights", True, "False: no weight sharing (CycleGAN-like ablation).")
-flags.DEFINE_bool("cycle_consistency", None, "Override the preset's cycle terms.")
-flags.DEFINE_bool("discriminators", True, "False: coupled VAEs (no D) ablation.")
 flags.DEFINE_bool("source_only", False, "Adaptation presets: train only the source-domain "
                   "classifier (D_a's trunk and class head on source labels), the no-adaptation "
                   "baseline; writes model.keras (no checkpoints).")
@@ -128,23 +102,13 @@ DEFAULT_DATA = {"digits": "mnist_toy", "tiny": "mnist_toy", "lenet": "mnist_uci"
 # (float32, 0.84 it/s); --steps 10000 is the paper's budget.
 DEFAULT_STEPS = {"digits": 1500}
 PAPER_STEPS = 10000
-LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl_cycle",
-           "lambda4": "cycle", "feature_matching_weight": "feature_matching",
-           "classification_weight": "classification",
-           "translated_classification_weight": "translated_classification"}
 
 
 def preset_overrides():
-    names = ("width", "shared_encoder", "shared_generator", "shared_discriminator",
-             "gan_loss", "discriminator_scales", "learning_rate", "image_size",
-             "reconstructions_as_fakes", "feature_matching_form", "loss_reduction",
-             "weight_decay", "initialization", "channels_a", "channels_b")
-    overrides = {k: getattr(FLAGS, k) for k in names if getattr(FLAGS, k) is not None}
-    weights = {LAMBDAS[k]: getattr(FLAGS, k) for k in LAMBDAS if getattr(FLAGS, k) is not None}
-    if weights:
-        overrides["loss_weights"] = weights
-    if FLAGS.batch_size is not None:
-        overrides["batch_size"] = FLAGS.batch_size
+    overrides = _model_flags.preset_overrides()
+    for name in ("image_size", "batch_size"):
+        if getattr(FLAGS, name) is not None:
+            overrides[name] = getattr(FLAGS, name)
     return overrides
 
 
@@ -199,9 +163,7 @@ def main(argv):
         return train_source_only(preset, spec, dataset, out, precision_record, steps)
 
     def build_model():
-        model = unit_tf.UNIT(preset, share_weights=FLAGS.share_weights,
-                             cycle_consistency=FLAGS.cycle_consistency,
-                             discriminators=FLAGS.discriminators, seed=FLAGS.seed,
+        model = unit_tf.UNIT(preset, **_model_flags.unit_options(), seed=FLAGS.seed,
                              domain_names=names)
         model.compile()
         return model

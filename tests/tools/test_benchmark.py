@@ -25,3 +25,29 @@ def test_benchmark_records_the_machine_and_its_rows(tmp_path):
     assert meta["theoretical_peak"] == hardware.theoretical_peak(cpu)
     assert {r["dtype"] for r in result["peak"]["rows"]} == {"float32", "bfloat16"}
     assert "rows_so_far" not in result  # a finished run keeps each row in its section
+
+
+def test_benchmark_times_a_card_recipe_as_trained(tmp_path):
+    """tools/train.py's model flags reach the timed model (and the JSON says which)."""
+    out = tmp_path / "bench.json"
+    recipe = ["--width", "8", "--discriminator_scales", "3", "--gan_loss", "lsgan"]
+    proc = subprocess.run(
+        [sys.executable, BENCHMARK, "--quick", "--only", "train", "--nodigits",
+         "--precisions", "float32", "--jit_compile", "false", *recipe, "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["settings"]["preset_overrides"] == {
+        "width": 8, "discriminator_scales": 3, "gan_loss": "lsgan"}
+    [row] = result["train"]
+    import unit_tf
+    from unit_tf import flops
+
+    def gflop(**overrides):
+        model = unit_tf.UNIT("nips_translation_lite",
+                             overrides=dict(image_size=64, batch_size=1, **overrides))
+        return flops.train_step_flops(model, 64, 1, reuse_translations=True).total / 1e9
+
+    recipe_gflop = gflop(width=8, discriminator_scales=3, gan_loss="lsgan")
+    assert row["gflop"] == recipe_gflop != gflop()
