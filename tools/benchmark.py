@@ -61,7 +61,7 @@ import _model_flags  # noqa: E402  tools/train.py's model flags: a card's recipe
 SECTIONS = ("peak", "train", "pipeline", "reuse", "inference", "profile")
 BACKENDS = ("keras", "keras_bfloat16", "saved_model", "tflite_float32", "tflite_float16",
             "tflite_int8")
-EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "free_batch")
+EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "keras_conv", "free_batch")
 INFERENCE_ONLY = ("free_batch",)
 # The maps data of the project's shared folder, beside the repository.
 MAPS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -242,6 +242,14 @@ def apply_experiments(model, experiments):
             raise Skip(f"{name}: the model has no instance norm")
         for layer in layers:
             layer.__class__ = make_class()
+    if "keras_conv" in experiments:
+        from unit_tf.layers.train_conv import TrainConv2D, TrainConv2DTranspose
+
+        plain = _keras_conv_classes()
+        for layer in model._flatten_layers(include_self=False, recursive=True):
+            for train_class, keras_class in zip((TrainConv2D, TrainConv2DTranspose), plain):
+                if type(layer) is train_class:
+                    layer.__class__ = keras_class
     if "fused_adam" in experiments:
         for optimizer in (model.g_optimizer, model.d_optimizer):
             if type(optimizer).__name__ != "Adam" or optimizer.amsgrad:
@@ -250,6 +258,27 @@ def apply_experiments(model, experiments):
 
 
 _EXPERIMENT_CLASSES = {}  # name -> class, made once
+
+
+def _keras_conv_classes():
+    """The convolutions before `unit_tf.layers.train_conv`: Keras' layers
+    (TensorFlow's kernels) in the train step too."""
+    if "keras_conv" in _EXPERIMENT_CLASSES:
+        return _EXPERIMENT_CLASSES["keras_conv"]
+    import keras
+
+    from unit_tf.layers.train_conv import TrainConv2D, TrainConv2DTranspose
+
+    class KerasConv2D(TrainConv2D):
+        def call(self, inputs, training=None):
+            return keras.layers.Conv2D.call(self, inputs)
+
+    class KerasConv2DTranspose(TrainConv2DTranspose):
+        def call(self, inputs, training=None):
+            return keras.layers.Conv2DTranspose.call(self, inputs)
+
+    _EXPERIMENT_CLASSES["keras_conv"] = (KerasConv2D, KerasConv2DTranspose)
+    return _EXPERIMENT_CLASSES["keras_conv"]
 
 
 def _group_norm_class():
@@ -437,7 +466,9 @@ def time_calls(calls, s):
 
     The calls are timed in turn (A, B, A, B, ...) so that load from other
     processes hits every variant alike. Returns one (median s/step,
-    all s/step, steps per call) per call.
+    all s/step, steps per call, (median, all) CPU s/step) per call; the CPU time is
+    the process's (all its threads), which other processes on the same
+    cores inflate less than the wall time.
     """
     steps = s["steps_per_call"]
     for call in calls:
@@ -454,21 +485,26 @@ def time_calls(calls, s):
             for call in calls:
                 float(call(steps))
     times = [[] for _ in calls]
+    cpu_times = [[] for _ in calls]
     for _ in range(s["reps"]):
-        for call, record in zip(calls, times):
-            start = time.perf_counter()
+        for call, record, cpu_record in zip(calls, times, cpu_times):
+            start, cpu_start = time.perf_counter(), time.process_time()
             float(call(steps))
             record.append((time.perf_counter() - start) / steps)
-    return [(median(t), t, steps) for t in times]
+            cpu_record.append((time.process_time() - cpu_start) / steps)
+    return [(median(t), t, steps, (median(c), c)) for t, c in zip(times, cpu_times)]
 
 
 # ---- sections -----------------------------------------------------------------
 def run_peak(s):
-    """Median FLOP/s of large square matmuls in float32 and bfloat16."""
+    """Median FLOP/s of large square matmuls in float32 and/or bfloat16 (those of
+    --precisions: a CPU without bfloat16 may not run the bfloat16 one at all,
+    e.g. oneDNN limited to AVX2 aborts on it)."""
     import tensorflow as tf
 
     rows = []
-    for dtype in ("float32", "bfloat16"):
+    wanted = {"bfloat16" if "bfloat16" in p else "float32" for p in s["precisions"]}
+    for dtype in [d for d in ("float32", "bfloat16") if d in wanted]:
         for n in s["peak_sizes"]:
             a = tf.random.uniform((n, n), dtype=tf.float32)
             b = tf.random.uniform((n, n), dtype=tf.float32)
@@ -563,9 +599,10 @@ def train_rows(preset, size, batch, precision, jit, s, peak, variants=(("reuse",
             for row, _, _ in timed:
                 row["skipped"] = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
         ref = peak_for(precision, peak)
-        for (row, _, count), (t, times, steps) in zip(timed, results or []):
+        for (row, _, count), (t, times, steps, (cpu, cpu_times)) in zip(timed, results or []):
             achieved = count.total / t / 1e9
             row.update(ms=1e3 * t, ms_all=[round(1e3 * v, 2) for v in times],
+                       cpu_ms=1e3 * cpu, cpu_ms_all=[round(1e3 * v, 2) for v in cpu_times],
                        steps_per_call=steps, gflop=count.total / 1e9,
                        achieved_gflops=achieved, peak_gflops=ref,
                        ratio=achieved / ref if ref else None, load=(load_before, loadavg()))
@@ -583,6 +620,7 @@ TRAIN_COLUMNS = [
     ("preset", "preset", ""), ("size", "size", "d"), ("batch", "batch", "d"),
     ("precision", "precision", ""), ("jit", "xla", ""), ("step", "D-step input", ""),
     ("data", "data", ""), ("experiment", "experiment", ""), ("ms", "ms/iter [abs]", ".1f"),
+    ("cpu_ms", "CPU ms/iter [abs]", ".1f"),
     ("steps_per_call", "steps/call", "d"),
     ("gflop", "GFLOP/iter", ".1f"), ("achieved_gflops", "GFLOP/s [abs]", ".1f"),
     ("ratio", "of peak [ratio]", ".3f"), ("skipped", "note", "")]
@@ -989,11 +1027,21 @@ def read_op_times(path):
     return [(name, kind, self_ps / 1e12) for name, kind, self_ps in ops]
 
 
+# The ops of train_conv's weight gradient (a matmul of the input's patches or
+# shifted views), under the gradient scope of a ConvBlock's "conv" layer.
+CONV_WEIGHT_GRAD_OPS = ("MatMul", "_MklMatMul", "ExtractImagePatches", "Pad", "Pack",
+                        "StridedSlice", "Reshape")
+
+
 def op_category(name, kind):
     backward = "gradient_tape/" in name
     lowered = name.lower()
     if "adam/" in lowered or kind.startswith("ResourceApply"):
         return "optimizer update"
+    if "Conv3D" in kind:  # unit_tf.layers.train_conv: conv2d as a depth-1 Conv3D
+        return ("transposed conv backward: input grads" if backward else "conv forward")
+    if backward and "/conv" in name and kind in CONV_WEIGHT_GRAD_OPS:
+        return "conv/dconv backward: weight grads"
     if "Conv2D" in kind:
         if not backward:
             return ("transposed conv forward" if "BackpropInput" in kind
