@@ -25,8 +25,14 @@ def outputs_and_gradients(layer, x, training):
 # (batch, input channels): the matmul weight gradient at batch 1 and 2, and
 # oneDNN's below MATMUL_MIN_CHANNELS.
 BATCH_CHANNELS = ((1, 40), (2, 36), (1, 3))
+# A 1x1 kernel at stride 2 is left out: TensorFlow's oneDNN Conv2DBackpropFilter
+# for it (the reference gradient, Keras' own layer) crashes the process at
+# random (segfault, abort, or "could not create a primitive descriptor for the
+# reorder primitive"; BUILD_NOTES.md). No preset has such a layer.
 CASES = [(*case, *BATCH_CHANNELS[i % len(BATCH_CHANNELS)]) for i, case in enumerate(
-    itertools.product((TrainConv2D, TrainConv2DTranspose), (1, 3, 4), (1, 2), ("same", "valid")))]
+    (cls, kernel, stride, padding) for cls, kernel, stride, padding in itertools.product(
+        (TrainConv2D, TrainConv2DTranspose), (1, 3, 4), (1, 2), ("same", "valid"))
+    if (kernel, stride) != (1, 2))]
 
 
 @pytest.mark.parametrize("cls, kernel, stride, padding, batch, channels", CASES)
