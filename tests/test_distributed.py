@@ -37,9 +37,10 @@ def test_mirrored_on_two_cpu_devices_equals_one_device_first_step(tmp_path):
     assert result["max_diff"] < RELATIVE_TOLERANCE * result["moved"], result
 
 
-# Not strict: the difference appears with oneDNN's AVX-512 kernels and did not
-# with its AVX2 ones (ONEDNN_MAX_CPU_ISA=AVX2), so on an AVX2-only CPU the
-# test may pass (BUILD_NOTES, Distributed training).
+# Not strict: the difference appears on both CPUs (AVX-512 and AVX2-only), but
+# not with oneDNN capped at AVX2 on the AVX-512 one (ONEDNN_MAX_CPU_ISA=AVX2),
+# where the test passes (BUILD_NOTES, Distributed training).
+@pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="from the second step on, with the discriminators "
                    "training, the E/G update on 2 replicas differs from one device by about "
                    "1% of the step on AVX-512 kernels (BUILD_NOTES, Distributed training): open")
@@ -58,6 +59,7 @@ def free_ports(n):
     return ports
 
 
+@pytest.mark.slow
 def test_multi_worker_custom_loop_two_local_workers(tmp_path):
     workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
     procs = []

@@ -85,6 +85,7 @@ def test_linear_decay_holds_then_falls_to_zero():
         LinearDecay(1e-4, 100, 100)
 
 
+@pytest.mark.slow
 def test_schedule_before_its_start_changes_nothing(tmp_path):
     constant = make_trainer(tmp_path / "constant")
     constant.train(4)

@@ -42,6 +42,9 @@ flags.DEFINE_float("classification_weight", None, "Class-head weight (adaptation
 flags.DEFINE_float("translated_classification_weight", None, "Adaptation presets: weight of "
                    "the class head on source digits translated to the target domain, for D_b "
                    "and for E/G (0: the paper's method).")
+flags.DEFINE_float("cycle_classification_weight", None, "Adaptation presets, with cycle "
+                   "consistency: weight of D_a's class head on source digits translated to "
+                   "the target domain and back (x_aba), for E/G (0: the paper's method).")
 flags.DEFINE_bool("reconstructions_as_fakes", None, "D also judges reconstructions as fakes.")
 flags.DEFINE_string("feature_matching_form", None, "l1_mean or l2_sum (the authors').")
 flags.DEFINE_string("loss_reduction", None, "mean (per element) or sum (per image) for "
@@ -62,7 +65,8 @@ PRESET_FIELDS = ("width", "shared_encoder", "shared_generator", "shared_discrimi
 LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl_cycle",
            "lambda4": "cycle", "feature_matching_weight": "feature_matching",
            "classification_weight": "classification",
-           "translated_classification_weight": "translated_classification"}
+           "translated_classification_weight": "translated_classification",
+           "cycle_classification_weight": "cycle_classification"}
 
 
 def preset_overrides():

@@ -61,7 +61,8 @@ import _model_flags  # noqa: E402  tools/train.py's model flags: a card's recipe
 SECTIONS = ("peak", "train", "pipeline", "reuse", "inference", "profile")
 BACKENDS = ("keras", "keras_bfloat16", "saved_model", "tflite_float32", "tflite_float16",
             "tflite_int8")
-EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "keras_conv", "free_batch")
+EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "keras_conv", "train_conv",
+               "free_batch")
 INFERENCE_ONLY = ("free_batch",)
 # The maps data of the project's shared folder, beside the repository.
 MAPS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -242,14 +243,15 @@ def apply_experiments(model, experiments):
             raise Skip(f"{name}: the model has no instance norm")
         for layer in layers:
             layer.__class__ = make_class()
-    if "keras_conv" in experiments:
-        from unit_tf.layers.train_conv import TrainConv2D, TrainConv2DTranspose
+    for name, forced in (("keras_conv", False), ("train_conv", True)):
+        # Keras' kernels, or unit_tf.layers.train_conv's, in the float32 train
+        # step whatever this CPU's rule (hardware.train_conv_kernels) picks.
+        if name in experiments:
+            from unit_tf.layers.train_conv import TrainConv2D, TrainConv2DTranspose
 
-        plain = _keras_conv_classes()
-        for layer in model._flatten_layers(include_self=False, recursive=True):
-            for train_class, keras_class in zip((TrainConv2D, TrainConv2DTranspose), plain):
-                if type(layer) is train_class:
-                    layer.__class__ = keras_class
+            for layer in model._flatten_layers(include_self=False, recursive=True):
+                if isinstance(layer, (TrainConv2D, TrainConv2DTranspose)):
+                    layer.train_kernels = forced
     if "fused_adam" in experiments:
         for optimizer in (model.g_optimizer, model.d_optimizer):
             if type(optimizer).__name__ != "Adam" or optimizer.amsgrad:
@@ -258,27 +260,6 @@ def apply_experiments(model, experiments):
 
 
 _EXPERIMENT_CLASSES = {}  # name -> class, made once
-
-
-def _keras_conv_classes():
-    """The convolutions before `unit_tf.layers.train_conv`: Keras' layers
-    (TensorFlow's kernels) in the train step too."""
-    if "keras_conv" in _EXPERIMENT_CLASSES:
-        return _EXPERIMENT_CLASSES["keras_conv"]
-    import keras
-
-    from unit_tf.layers.train_conv import TrainConv2D, TrainConv2DTranspose
-
-    class KerasConv2D(TrainConv2D):
-        def call(self, inputs, training=None):
-            return keras.layers.Conv2D.call(self, inputs)
-
-    class KerasConv2DTranspose(TrainConv2DTranspose):
-        def call(self, inputs, training=None):
-            return keras.layers.Conv2DTranspose.call(self, inputs)
-
-    _EXPERIMENT_CLASSES["keras_conv"] = (KerasConv2D, KerasConv2DTranspose)
-    return _EXPERIMENT_CLASSES["keras_conv"]
 
 
 def _group_norm_class():

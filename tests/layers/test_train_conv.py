@@ -12,6 +12,12 @@ from unit_tf.layers.train_conv import TrainConv2D, TrainConv2DTranspose
 RNG = np.random.RandomState(0)
 
 
+@pytest.fixture(autouse=True)
+def train_kernels_on(monkeypatch):
+    """The kernels under test, whatever this CPU's rule picks (ENABLED)."""
+    monkeypatch.setattr(train_conv, "ENABLED", True)
+
+
 def outputs_and_gradients(layer, x, training):
     """The layer's output and the gradients of a non-linear loss of it."""
     with tf.GradientTape() as tape:
@@ -79,6 +85,19 @@ def test_training_kernels_only_while_training_in_float32():
     assert "Conv3D" not in graph_ops(lambda v: layer(v, training=True), free)
 
 
+def test_training_kernels_follow_the_cpu_rule_unless_forced(monkeypatch):
+    x = tf.TensorSpec((1, 8, 8, 32), tf.float32)
+    layer = TrainConv2D(8, 3)
+    layer.build(x.shape)
+    monkeypatch.setattr(train_conv, "ENABLED", False)  # a CPU without AVX-512
+    assert "Conv3D" not in graph_ops(lambda v: layer(v, training=True), x)
+    layer.train_kernels = True
+    assert "Conv3D" in graph_ops(lambda v: layer(v, training=True), x)
+    monkeypatch.setattr(train_conv, "ENABLED", True)
+    layer.train_kernels = False
+    assert "Conv3D" not in graph_ops(lambda v: layer(v, training=True), x)
+
+
 def test_conv_block_keeps_keras_weights_and_config():
     block = ConvBlock(6, 3, 2, norm="none", name="block")
     block(np.zeros((1, 8, 8, 4), "float32"))
@@ -101,7 +120,7 @@ def test_unit_train_step_matches_keras_convolutions(monkeypatch):
         return losses, [v.numpy() for v in model.trainable_variables]
 
     ours, ours_weights = two_steps()
-    monkeypatch.setattr(train_conv, "_use_train_kernels", lambda *args: False)
+    monkeypatch.setattr(train_conv, "ENABLED", False)
     keras_, keras_weights = two_steps()
     for a, b in zip(ours, keras_):
         assert a.keys() == b.keys()

@@ -210,6 +210,28 @@ def test_translated_classification_term():
     assert float(logs["g_class_ab"]) > 0 and float(logs["d_class_ab"]) > 0
 
 
+def test_cycle_classification_term():
+    weights = {"loss_weights": {"cycle_classification": 3.0}}
+    with pytest.raises(ValueError, match="cycle_consistency=True"):
+        UNIT("lenet", seed=0, overrides=weights)
+    model = UNIT("lenet", seed=0, overrides=weights, cycle_consistency=True)
+    assert "g_class_aba" in model.loss_names() and "d_class_ab" not in model.loss_names()
+    xa = RNG.uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
+    labels = np.array([0, 1, 2, 3])
+    images, codes = model((xa, xa))
+    g = model.generator_losses(xa, xa, images, codes, labels, training=False)
+    # The E/G term is the class head's cross-entropy on D_a's view of x_aba.
+    logits = model.class_logits(model.discriminate(images["aba"], "a")[0][1], "a").numpy()
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -log_p[np.arange(4), labels].mean()
+    assert float(g["g_class_aba"]) == pytest.approx(expected, rel=1e-5)
+    assert "g_class_aba" not in model.discriminator_losses(xa, xa, images, labels, False)
+    # Its own lambda weights it in the E/G total.
+    assert float(model.weighted_total({"g_class_aba": 2.0})) == pytest.approx(6.0)
+    model.compile()
+    assert float(model.train_step((xa, xa, labels))["g_class_aba"]) > 0
+
+
 def test_multiscale_discriminator():
     model = UNIT("tiny", overrides={"discriminator_scales": 3, "gan_loss": "lsgan"})
     outputs = model.discriminate(XA, "a")

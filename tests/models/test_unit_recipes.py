@@ -124,6 +124,7 @@ def test_recipe_model_round_trips_with_its_optimizers(tmp_path):
         np.testing.assert_array_equal(numpy_of(a), numpy_of(b))
 
 
+@pytest.mark.slow
 def test_fit_with_the_authors_recipe_on_real_digits():
     keras.utils.set_random_seed(0)
     data = make_dataset("mnist_uci", 32, 32, channels=(1, 1), seed=0).take(40)

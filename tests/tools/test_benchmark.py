@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCHMARK = os.path.join(ROOT, "tools", "benchmark.py")
 
@@ -27,6 +29,7 @@ def test_benchmark_records_the_machine_and_its_rows(tmp_path):
     assert "rows_so_far" not in result  # a finished run keeps each row in its section
 
 
+@pytest.mark.slow
 def test_benchmark_times_a_card_recipe_as_trained(tmp_path):
     """tools/train.py's model flags reach the timed model (and the JSON says which)."""
     out = tmp_path / "bench.json"

@@ -19,6 +19,7 @@ def run(*args, env=None):
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {})))
 
 
+@pytest.mark.slow
 def test_train_tiny_on_mnist_toy_then_resume(tmp_path):
     out = str(tmp_path / "run")
     common = ["--preset", "tiny", "--batch_size", "8", "--log_every", "2",

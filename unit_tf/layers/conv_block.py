@@ -59,7 +59,8 @@ class ConvBlock(keras.layers.Layer):
         self.transpose = transpose
         self.output_padding = output_padding
         # Keras' Conv2D / Conv2DTranspose, with faster kernels for the float32
-        # train step (unit_tf.layers.train_conv); same weights and results.
+        # train step on AVX-512 CPUs (unit_tf.layers.train_conv); same weights
+        # and results.
         conv_cls = TrainConv2DTranspose if transpose else TrainConv2D
         # A norm right after the convolution makes its bias redundant.
         self.conv = conv_cls(filters, kernel_size, strides=strides,

@@ -15,6 +15,9 @@ for the float32 train step (BUILD_NOTES.md, "Performance"):
   Inputs with fewer than `MATMUL_MIN_CHANNELS` channels (the image layer)
   keep oneDNN's kernel, which is faster there.
 
+They are used only on CPUs where they were measured faster
+(`unit_tf.hardware.train_conv_kernels`: AVX-512); `ENABLED` holds this
+CPU's answer, and a layer's `train_kernels` (None: `ENABLED`) overrides it.
 Inference and non-float32 policies run the plain Keras layer, so exports
 (SavedModel, TFLite) and mixed_bfloat16 training are unchanged. Square and
 non-square kernels and strides, "same" and "valid" padding; dilation 1.
@@ -23,6 +26,11 @@ non-square kernels and strides, "same" and "valid" padding; dilation 1.
 import keras
 import tensorflow as tf
 from keras import ops
+
+from unit_tf import hardware
+
+# Whether this CPU's float32 train step takes the kernels below.
+ENABLED = hardware.train_conv_kernels(hardware.cpu_info().flags)
 
 # Below this many input channels the weight gradient stays oneDNN's: its
 # first-layer kernel beats the matrix product there (AVX2, process CPU time:
@@ -129,7 +137,8 @@ def conv2d_transpose(x, kernel, output_shape, strides, padding):
 
 
 def _use_train_kernels(layer, inputs, training):
-    return bool(training and layer.compute_dtype == "float32"
+    enabled = ENABLED if layer.train_kernels is None else layer.train_kernels
+    return bool(enabled and training and layer.compute_dtype == "float32"
                 and layer.data_format == "channels_last" and getattr(layer, "groups", 1) == 1
                 and tuple(layer.dilation_rate) == (1, 1) and None not in inputs.shape[1:])
 
@@ -145,10 +154,11 @@ class TrainConv2D(keras.layers.Conv2D):
     """`keras.layers.Conv2D` with the float32 training kernels of this module.
 
     While training under a float32 policy (channels last, dilation 1, static
-    image size) it runs `conv2d` above; otherwise it is
-    Keras' layer.
-    Weights and config are Keras' own.
+    image size) on a CPU where they pay off (`ENABLED`) it runs `conv2d`
+    above; otherwise it is Keras' layer. Weights and config are Keras' own.
     """
+
+    train_kernels = None  # None: ENABLED; True / False force them on / off
 
     def call(self, inputs, training=None):
         if not _use_train_kernels(self, inputs, training):
@@ -164,6 +174,8 @@ class TrainConv2DTranspose(keras.layers.Conv2DTranspose):
 
     As `TrainConv2D`; a layer with `output_padding` set is Keras' layer throughout.
     """
+
+    train_kernels = None  # None: ENABLED; True / False force them on / off
 
     def call(self, inputs, training=None):
         if not _use_train_kernels(self, inputs, training) or self.output_padding is not None:

@@ -59,6 +59,11 @@ class UNIT(keras.Model):
         self.cycle_consistency = (p.cycle_consistency if cycle_consistency is None
                                   else cycle_consistency)
         self.use_discriminators = discriminators
+        if p.loss_weights.get("cycle_classification") and not self.cycle_consistency:
+            raise ValueError(
+                "the cycle classification term reads x_aba, which only the cycle streams "
+                f"make; preset {p.name!r} runs without them: pass cycle_consistency=True "
+                "(tools/train.py: --cycle_consistency) or set cycle_classification to 0.")
         self.seed = seed
         self.domain_names = tuple(domain_names)
         self.loss_weights = dict(p.loss_weights)
@@ -114,6 +119,8 @@ class UNIT(keras.Model):
             names.append("g_gan")
             if "d_class_ab" in names:
                 names.append("g_class_ab")
+            if self.preset.num_classes and self.loss_weights["cycle_classification"]:
+                names.append("g_class_aba")
         if self.cycle_consistency:
             names += ["kl_cycle", "cycle"]
         return names
@@ -311,6 +318,11 @@ class UNIT(keras.Model):
                 # The translation x_ab must keep the source digit's class for D_b.
                 out["g_class_ab"] = losses.classification(
                     labels_a, self.class_logits(judged["ab"][0][1], "b"))
+            if "g_class_aba" in self.trackers and labels_a is not None:
+                # Back from the target domain (E_b, then G_a: the path a target
+                # image takes to D_a's classifier), x_aba keeps its class for D_a.
+                out["g_class_aba"] = losses.classification(
+                    labels_a, self.classify(images["aba"], "a", training))
         if self.cycle_consistency:
             # Eq. 7: KL of the input's code and of the translation's code.
             out["kl_cycle"] = (kl(codes["a"]) + kl(codes["ab"])
@@ -322,7 +334,8 @@ class UNIT(keras.Model):
                   "kl_cycle": "kl_cycle", "cycle": "cycle", "d_class": "classification",
                   "d_feature_matching": "feature_matching",
                   "d_class_ab": "translated_classification",
-                  "g_class_ab": "translated_classification"}
+                  "g_class_ab": "translated_classification",
+                  "g_class_aba": "cycle_classification"}
 
     def weighted_total(self, named_losses):
         """Sum of the named losses weighted by the paper's lambdas."""

@@ -21,9 +21,10 @@ FEATURE_MATCHING_FORMS = ("l1_mean", "l2_sum")
 # lambda2 reconstruction, lambda3 cycle KL, lambda4 cycle reconstruction.
 NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.0,
                          feature_matching=0.0, classification=0.0,
-                         translated_classification=0.0)
+                         translated_classification=0.0, cycle_classification=0.0)
 # Terms added after the first release; a saved config without them has them off.
-LATER_LOSS_TERMS = {name: NIPS_LOSS_WEIGHTS[name] for name in ("translated_classification",)}
+LATER_LOSS_TERMS = {name: NIPS_LOSS_WEIGHTS[name]
+                    for name in ("translated_classification", "cycle_classification")}
 # arXiv v1 App. C (domain adaptation): feature matching 1e-4, classification 10.
 ADAPTATION_LOSS_WEIGHTS = dict(NIPS_LOSS_WEIGHTS, feature_matching=1e-4,
                                classification=10.0)
@@ -46,7 +47,7 @@ AUTHORS_ADAPTATION_LOSS_WEIGHTS = dict(
     # feature_w 1e-4 on the squared feature difference summed per image.
     feature_matching=1e-4,
     classification=10.0,       # cls_w, on a batch-mean cross-entropy as ours
-    translated_classification=0.0)
+    translated_classification=0.0, cycle_classification=0.0)
 
 
 @dataclasses.dataclass(frozen=True)
