@@ -111,9 +111,9 @@ def train_conv_kernels(flags):
     Only on CPUs with AVX-512 (`avx512f`), where they were measured faster
     (float32 nips_translation step, batch 1: 1.06x at 128x128, 1.27x at
     256x256). On an AVX2-only EPYC, side by side with Keras' kernels, they
-    were not (0.95x and 1.00x at batch 1, 0.87x for `lenet_spatial` at batch
-    64), so there the train step keeps Keras' kernels (BUILD_NOTES.md, "Float32
-    training convolutions").
+    were not (0.88-1.02x at batch 1 over four runs, 0.87x for `lenet_spatial`
+    at batch 64), so there the train step keeps Keras' kernels (BUILD_NOTES.md,
+    "Float32 training convolutions").
     """
     return "avx512f" in flags
 
