@@ -35,7 +35,9 @@ import sys
 
 from absl import app, flags
 
-DEFAULT_MAPS_ROOT = os.environ.get("UNIT_TF_MAPS_ROOT", "/work/shared/data/maps")
+# The maps data of the project's shared folder, beside the repository.
+DEFAULT_MAPS_ROOT = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "maps"))
 DEFAULT_DATA = {"maps": f"maps:{DEFAULT_MAPS_ROOT}", "digits": "mnist_toy",
                 "adaptation": "mnist_uci"}
 

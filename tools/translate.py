@@ -12,7 +12,7 @@ Usage (from the repository root):
       --input photos/ --output out/
   # pix2pix-style side-by-side files: translate the left (satellite) halves
   python tools/translate.py --model runs/maps/model.keras --direction a2b \
-      --input /work/shared/data/maps/val/1.jpg,/work/shared/data/maps/val/2.jpg \
+      --input ../shared/data/maps/val/1.jpg,../shared/data/maps/val/2.jpg \
       --half left --output out/
 
 Folders are searched recursively and their layout is kept under --output;

@@ -9,7 +9,9 @@ from PIL import Image
 
 from unit_tf.data import iter_pairs, maps_eval_pairs
 
-MAPS = "/work/shared/data/maps"
+# The maps data beside the repository (or $UNIT_TF_MAPS_ROOT), as the tools find it.
+MAPS = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "maps"))
 
 
 def test_iter_pairs_resizes_halves_in_natural_order(tmp_path):

@@ -10,7 +10,9 @@ from PIL import Image
 from unit_tf.data import (domain_names, eval_parts, make_dataset, parse_spec,
                           tfds_source)
 
-MAPS = "/work/shared/data/maps"
+# The maps data beside the repository (or $UNIT_TF_MAPS_ROOT), as the tools find it.
+MAPS = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "maps"))
 
 
 def save(path, array):

@@ -15,7 +15,9 @@ import unit_tf
 from unit_tf.data import sources
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MAPS = "/work/shared/data/maps"
+# The maps data beside the repository (or $UNIT_TF_MAPS_ROOT), as the tools find it.
+MAPS = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "maps"))
 
 
 def evaluate(*args):
