@@ -37,9 +37,10 @@ def test_mirrored_on_two_cpu_devices_equals_one_device_first_step(tmp_path):
     assert result["max_diff"] < RELATIVE_TOLERANCE * result["moved"], result
 
 
-# Not strict: the difference appears on both CPUs (AVX-512 and AVX2-only), but
-# not with oneDNN capped at AVX2 on the AVX-512 one (ONEDNN_MAX_CPU_ISA=AVX2),
-# where the test passes (BUILD_NOTES, Distributed training).
+# Not strict: the difference appears on both AMD EPYC CPUs (AVX-512 and
+# AVX2-only), but not with oneDNN capped at AVX2 on the AVX-512 one
+# (ONEDNN_MAX_CPU_ISA=AVX2) nor on the Intel Xeon with AMX, where the test
+# passes (BUILD_NOTES, Distributed training).
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="from the second step on, with the discriminators "
                    "training, the E/G update on 2 replicas differs from one device by about "
