@@ -12,3 +12,11 @@ def _float32_policy():
     keras.mixed_precision.set_global_policy("float32")
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def shared_maps():
+    """The pix2pix maps folder as the tools find it: `$UNIT_TF_MAPS_ROOT`, else
+    `../shared/data/maps` beside the repository (it may not exist)."""
+    return os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "maps"))

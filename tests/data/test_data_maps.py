@@ -9,10 +9,6 @@ from PIL import Image
 
 from unit_tf.data import iter_pairs, maps_eval_pairs
 
-# The maps data beside the repository (or $UNIT_TF_MAPS_ROOT), as the tools find it.
-MAPS = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "maps"))
-
 
 def test_iter_pairs_resizes_halves_in_natural_order(tmp_path):
     for i in (1, 2, 10):
@@ -37,13 +33,13 @@ def test_missing_val_folder(tmp_path):
         maps_eval_pairs(str(tmp_path))
 
 
-def test_real_maps_val_pairs_unchanged_at_256():
-    if not os.path.isdir(MAPS):
-        pytest.skip(f"{MAPS} is not on this machine")
-    satellite, maps = maps_eval_pairs(MAPS, size=256, limit=2)
+def test_real_maps_val_pairs_unchanged_at_256(shared_maps):
+    if not os.path.isdir(shared_maps):
+        pytest.skip(f"{shared_maps} is not on this machine")
+    satellite, maps = maps_eval_pairs(shared_maps, size=256, limit=2)
     assert satellite.shape == maps.shape == (2, 256, 256, 3)
     assert satellite.dtype == maps.dtype == np.uint8
-    decoded = tf.io.decode_jpeg(tf.io.read_file(os.path.join(MAPS, "val", "1.jpg")),
+    decoded = tf.io.decode_jpeg(tf.io.read_file(os.path.join(shared_maps, "val", "1.jpg")),
                                 dct_method="INTEGER_ACCURATE").numpy()
     assert decoded.shape == (256, 512, 3)
     np.testing.assert_array_equal(satellite[0], decoded[:, :256])

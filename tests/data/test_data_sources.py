@@ -10,10 +10,6 @@ from PIL import Image
 from unit_tf.data import (domain_names, eval_parts, make_dataset, parse_spec,
                           tfds_source)
 
-# The maps data beside the repository (or $UNIT_TF_MAPS_ROOT), as the tools find it.
-MAPS = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "maps"))
-
 
 def save(path, array):
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -174,14 +170,14 @@ def test_mnist_uci_labels_and_held_out_target():
 
 
 @pytest.fixture
-def maps_root(tmp_path):
+def maps_root(tmp_path, shared_maps):
     """A maps root of links to three real train and three real val files."""
-    if not os.path.isdir(MAPS):
-        pytest.skip(f"{MAPS} is not on this machine")
+    if not os.path.isdir(shared_maps):
+        pytest.skip(f"{shared_maps} is not on this machine")
     for split in ("train", "val"):
         os.makedirs(tmp_path / split)
         for i in (1, 2, 3):
-            os.symlink(os.path.join(MAPS, split, f"{i}.jpg"), tmp_path / split / f"{i}.jpg")
+            os.symlink(os.path.join(shared_maps, split, f"{i}.jpg"), tmp_path / split / f"{i}.jpg")
     return str(tmp_path)
 
 

@@ -15,9 +15,6 @@ import unit_tf
 from unit_tf.data import sources
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# The maps data beside the repository (or $UNIT_TF_MAPS_ROOT), as the tools find it.
-MAPS = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "maps"))
 
 
 def evaluate(*args):
@@ -65,9 +62,10 @@ def read(path):
         return json.load(f)
 
 
-def test_maps_command_line(models, pairs_folder, tmp_path):
+def test_maps_command_line(models, pairs_folder, tmp_path, shared_maps):
     # The real val files when present, else side-by-side files made here.
-    data, size = (f"maps:{MAPS}", 256) if os.path.isdir(MAPS) else (f"pix2pix:{pairs_folder}", 32)
+    data, size = ((f"maps:{shared_maps}", 256) if os.path.isdir(shared_maps)
+                  else (f"pix2pix:{pairs_folder}", 32))
     out = tmp_path / "maps.json"
     proc = evaluate("--task", "maps", "--model", models["tiny"], "--data", data,
                     "--size", str(size), "--limit", "2", "--out", str(out))
