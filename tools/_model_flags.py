@@ -45,6 +45,11 @@ flags.DEFINE_float("translated_classification_weight", None, "Adaptation presets
 flags.DEFINE_float("cycle_classification_weight", None, "Adaptation presets, with cycle "
                    "consistency: weight of D_a's class head on source digits translated to "
                    "the target domain and back (x_aba), for E/G (0: the paper's method).")
+flags.DEFINE_float("pseudo_label_weight", None, "Adaptation presets: weight of D_b's class "
+                   "head on real target images labelled by D_a's class of their translation "
+                   "x_ba, where D_a is confident (0: the paper's method).")
+flags.DEFINE_float("pseudo_label_threshold", None, "Softmax peak of D_a on x_ba from which a "
+                   "target image's pseudo-label is kept (preset default 0.9).")
 flags.DEFINE_bool("reconstructions_as_fakes", None, "D also judges reconstructions as fakes.")
 flags.DEFINE_string("feature_matching_form", None, "l1_mean or l2_sum (the authors').")
 flags.DEFINE_string("loss_reduction", None, "mean (per element) or sum (per image) for "
@@ -60,13 +65,14 @@ flags.DEFINE_bool("discriminators", True, "False: coupled VAEs (no D) ablation."
 PRESET_FIELDS = ("width", "shared_encoder", "shared_generator", "shared_discriminator",
                  "channels_a", "channels_b", "gan_loss", "discriminator_scales",
                  "initialization", "reconstructions_as_fakes", "feature_matching_form",
-                 "loss_reduction", "learning_rate", "weight_decay")
+                 "loss_reduction", "learning_rate", "weight_decay", "pseudo_label_threshold")
 # Flag -> the preset's loss_weights key.
 LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl_cycle",
            "lambda4": "cycle", "feature_matching_weight": "feature_matching",
            "classification_weight": "classification",
            "translated_classification_weight": "translated_classification",
-           "cycle_classification_weight": "cycle_classification"}
+           "cycle_classification_weight": "cycle_classification",
+           "pseudo_label_weight": "target_pseudo_label"}
 
 
 def preset_overrides():

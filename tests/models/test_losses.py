@@ -61,6 +61,24 @@ def test_feature_matching_and_classification():
     assert val(losses.classification(labels, logits)) == pytest.approx(expected, rel=1e-5)
 
 
+def test_pseudo_label_classification_keeps_confident_teacher_labels():
+    # Teacher: example 0 confident class 1 (softmax peak e^5 / (e^5 + 2) = 0.987),
+    # example 1 unsure (peak 1/3), example 2 confident class 0.
+    teacher = np.array([[0.0, 5.0, 0.0], [0.0, 0.0, 0.0], [6.0, 0.0, 0.0]])
+    student = np.array([[1.0, 2.0, 0.0], [3.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    log_p1 = 2.0 - np.log(np.exp(1) + np.exp(2) + 1)  # student's class 1, example 0
+    expected = -(log_p1 + np.log(1 / 3)) / 3          # example 1 dropped, divided by 3
+    assert val(losses.pseudo_label_classification(teacher, student, 0.9)) == pytest.approx(
+        expected, rel=1e-5)
+    # Threshold 0 keeps all three (example 1's argmax is class 0).
+    log_p0 = 3.0 - np.log(np.exp(3) + 2)
+    everything = -(log_p1 + log_p0 + np.log(1 / 3)) / 3
+    assert val(losses.pseudo_label_classification(teacher, student, 0.0)) == pytest.approx(
+        everything, rel=1e-5)
+    # Nothing confident: 0, not NaN.
+    assert val(losses.pseudo_label_classification(teacher, student, 1.0)) == 0.0
+
+
 # ---- the summed forms of the authors' adaptation trainer -----------------------
 def test_reduction_sum_is_the_batch_mean_of_each_example_sum():
     values = np.array([[[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 2.0]]])  # 2 examples

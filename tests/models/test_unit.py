@@ -232,6 +232,31 @@ def test_cycle_classification_term():
     assert float(model.train_step((xa, xa, labels))["g_class_aba"]) > 0
 
 
+def test_target_pseudo_label_term():
+    assert "d_class_b_pseudo" not in UNIT("lenet", seed=0).loss_names()
+    model = UNIT("lenet", seed=0, overrides={"loss_weights": {"target_pseudo_label": 2.0},
+                                             "pseudo_label_threshold": 0.0})
+    assert "d_class_b_pseudo" in model.loss_names()
+    xa = RNG.uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
+    xb = RNG.uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
+    labels = np.array([0, 1, 2, 3])
+    images, codes = model((xa, xb))
+    d = model.discriminator_losses(xa, xb, images, labels, training=False)
+    # Threshold 0: every x_b takes the argmax of D_a's classes of its x_ba.
+    teacher = model.classify(images["ba"], "a").numpy()
+    logits = model.classify(xb, "b").numpy()
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -log_p[np.arange(4), teacher.argmax(axis=1)].mean()
+    assert float(d["d_class_b_pseudo"]) == pytest.approx(expected, rel=1e-5)
+    assert "d_class_b_pseudo" not in model.generator_losses(xa, xb, images, codes, labels,
+                                                           training=False)
+    assert float(model.weighted_total({"d_class_b_pseudo": 1.5})) == pytest.approx(3.0)
+    model.compile()
+    assert float(model.train_step((xa, xb, labels))["d_class_b_pseudo"]) > 0
+    with pytest.raises(ValueError, match="pseudo_label_threshold"):
+        UNIT("lenet", overrides={"pseudo_label_threshold": 1.5})
+
+
 def test_multiscale_discriminator():
     model = UNIT("tiny", overrides={"discriminator_scales": 3, "gan_loss": "lsgan"})
     outputs = model.discriminate(XA, "a")

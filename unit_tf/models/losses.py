@@ -106,3 +106,23 @@ def classification(labels, logits):
     picked = ops.take_along_axis(log_probs, ops.expand_dims(ops.cast(labels, "int32"), -1),
                                  axis=-1)
     return -ops.mean(picked)
+
+
+def pseudo_label_classification(teacher_logits, student_logits, threshold):
+    """Cross-entropy of `student_logits` against the teacher's confident labels.
+
+    Each example's label is the argmax of `teacher_logits` (no gradient flows
+    into the teacher); examples whose teacher softmax peak is below
+    `threshold` contribute 0. The sum is divided by the whole batch, so the
+    term grows with the share of confident examples and is 0, not NaN, when
+    none is confident.
+    """
+    teacher = ops.stop_gradient(_f32(teacher_logits))
+    probs = ops.softmax(teacher, axis=-1)
+    labels = ops.argmax(probs, axis=-1)
+    keep = ops.cast(ops.max(probs, axis=-1) >= threshold, "float32")
+    logits = _f32(student_logits)
+    log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
+    picked = ops.take_along_axis(log_probs, ops.expand_dims(ops.cast(labels, "int32"), -1),
+                                 axis=-1)[:, 0]
+    return -ops.mean(picked * keep)

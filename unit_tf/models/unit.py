@@ -112,6 +112,8 @@ class UNIT(keras.Model):
                 names.append("d_class")
                 if self.loss_weights["translated_classification"]:
                     names.append("d_class_ab")
+                if self.loss_weights["target_pseudo_label"]:
+                    names.append("d_class_b_pseudo")
             if self.loss_weights["feature_matching"]:
                 names.append("d_feature_matching")
         names += ["g_loss", "kl", "recon"]
@@ -280,6 +282,12 @@ class UNIT(keras.Model):
                 # A source digit translated to the target domain keeps its label.
                 out["d_class_ab"] = losses.classification(
                     labels_a, self.class_logits(judged["ab"][0][1], "b"))
+        if "d_class_b_pseudo" in self.trackers:
+            # A real target image takes the class D_a gives its translation
+            # into the source domain, where D_a is confident (no dropout there).
+            teacher = self.classify(ops.stop_gradient(images["ba"]), "a", training=False)
+            out["d_class_b_pseudo"] = losses.pseudo_label_classification(
+                teacher, self.class_logits(real["b"][0][1], "b"), p.pseudo_label_threshold)
         if "d_feature_matching" in self.trackers:
             # Corresponding pairs decoded from one code: (G_a(z_a), G_b(z_a)) and
             # (G_a(z_b), G_b(z_b)) should look alike to D_a and D_b's top layers.
@@ -335,7 +343,8 @@ class UNIT(keras.Model):
                   "d_feature_matching": "feature_matching",
                   "d_class_ab": "translated_classification",
                   "g_class_ab": "translated_classification",
-                  "g_class_aba": "cycle_classification"}
+                  "g_class_aba": "cycle_classification",
+                  "d_class_b_pseudo": "target_pseudo_label"}
 
     def weighted_total(self, named_losses):
         """Sum of the named losses weighted by the paper's lambdas."""

@@ -21,10 +21,12 @@ FEATURE_MATCHING_FORMS = ("l1_mean", "l2_sum")
 # lambda2 reconstruction, lambda3 cycle KL, lambda4 cycle reconstruction.
 NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.0,
                          feature_matching=0.0, classification=0.0,
-                         translated_classification=0.0, cycle_classification=0.0)
+                         translated_classification=0.0, cycle_classification=0.0,
+                         target_pseudo_label=0.0)
 # Terms added after the first release; a saved config without them has them off.
 LATER_LOSS_TERMS = {name: NIPS_LOSS_WEIGHTS[name]
-                    for name in ("translated_classification", "cycle_classification")}
+                    for name in ("translated_classification", "cycle_classification",
+                                 "target_pseudo_label")}
 # arXiv v1 App. C (domain adaptation): feature matching 1e-4, classification 10.
 ADAPTATION_LOSS_WEIGHTS = dict(NIPS_LOSS_WEIGHTS, feature_matching=1e-4,
                                classification=10.0)
@@ -47,7 +49,7 @@ AUTHORS_ADAPTATION_LOSS_WEIGHTS = dict(
     # feature_w 1e-4 on the squared feature difference summed per image.
     feature_matching=1e-4,
     classification=10.0,       # cls_w, on a batch-mean cross-entropy as ours
-    translated_classification=0.0, cycle_classification=0.0)
+    translated_classification=0.0, cycle_classification=0.0, target_pseudo_label=0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +89,9 @@ class Preset:
     loss_reduction: str = "mean"   # recon/KL/cycle per element, or "sum" per image
     weight_decay: float = 0.0      # coupled L2 on both optimizers (PyTorch Adam's)
     initialization: str = "keras"  # or "authors" (Xavier x sqrt(2) D, N(0, 0.02) E/G)
+    # The target pseudo-label term (loss weight target_pseudo_label) keeps a
+    # target image's label only where D_a's softmax peak on x_ba reaches this.
+    pseudo_label_threshold: float = 0.9
 
     @property
     def resolved_width(self):
@@ -140,6 +145,9 @@ class Preset:
                              ("initialization", ("keras", "authors"))):
             if getattr(self, field) not in valid:
                 fail(f"{field} must be one of {valid}, got {getattr(self, field)!r}.")
+        if not 0.0 <= self.pseudo_label_threshold <= 1.0:
+            fail(f"pseudo_label_threshold must be in [0, 1], got "
+                 f"{self.pseudo_label_threshold!r}.")
         if not self.weight_decay >= 0:
             fail(f"weight_decay must be at least 0, got {self.weight_decay!r}.")
         if self.num_classes and self.discriminator_scales != 1:
