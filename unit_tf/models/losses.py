@@ -99,13 +99,18 @@ def feature_matching(features_1, features_2, form="l1_mean"):
                      "'l2_sum'.")
 
 
-def classification(labels, logits):
-    """Mean sparse softmax cross-entropy of the discriminator's class head."""
+def _cross_entropies(labels, logits):
+    """Each example's sparse softmax cross-entropy, [batch]."""
     logits = _f32(logits)
     log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
     picked = ops.take_along_axis(log_probs, ops.expand_dims(ops.cast(labels, "int32"), -1),
                                  axis=-1)
-    return -ops.mean(picked)
+    return -picked[:, 0]
+
+
+def classification(labels, logits):
+    """Mean sparse softmax cross-entropy of the discriminator's class head."""
+    return ops.mean(_cross_entropies(labels, logits))
 
 
 def pseudo_label_classification(teacher_logits, student_logits, threshold):
@@ -117,12 +122,6 @@ def pseudo_label_classification(teacher_logits, student_logits, threshold):
     term grows with the share of confident examples and is 0, not NaN, when
     none is confident.
     """
-    teacher = ops.stop_gradient(_f32(teacher_logits))
-    probs = ops.softmax(teacher, axis=-1)
-    labels = ops.argmax(probs, axis=-1)
+    probs = ops.softmax(ops.stop_gradient(_f32(teacher_logits)), axis=-1)
     keep = ops.cast(ops.max(probs, axis=-1) >= threshold, "float32")
-    logits = _f32(student_logits)
-    log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
-    picked = ops.take_along_axis(log_probs, ops.expand_dims(ops.cast(labels, "int32"), -1),
-                                 axis=-1)[:, 0]
-    return -ops.mean(picked * keep)
+    return ops.mean(_cross_entropies(ops.argmax(probs, axis=-1), student_logits) * keep)
