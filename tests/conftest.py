@@ -18,5 +18,11 @@ def _float32_policy():
 def shared_maps():
     """The pix2pix maps folder as the tools find it: `$UNIT_TF_MAPS_ROOT`, else
     `../shared/data/maps` beside the repository (it may not exist)."""
-    return os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "maps"))
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "tools", "_paths.py")
+    spec = importlib.util.spec_from_file_location("tools_paths", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MAPS_ROOT

@@ -64,9 +64,7 @@ BACKENDS = ("keras", "keras_bfloat16", "saved_model", "tflite_float32", "tflite_
 EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "keras_conv", "train_conv",
                "free_batch")
 INFERENCE_ONLY = ("free_batch",)
-# The maps data of the project's shared folder, beside the repository.
-MAPS = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "maps"))
+from _paths import MAPS_ROOT as MAPS  # noqa: E402  $UNIT_TF_MAPS_ROOT or ../shared/data/maps
 
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(_model_flags)  # listed by --helpshort

@@ -35,10 +35,10 @@ import sys
 
 from absl import app, flags
 
-# The maps data of the project's shared folder, beside the repository.
-DEFAULT_MAPS_ROOT = os.environ.get("UNIT_TF_MAPS_ROOT") or os.path.normpath(os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "maps"))
-DEFAULT_DATA = {"maps": f"maps:{DEFAULT_MAPS_ROOT}", "digits": "mnist_toy",
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _paths import MAPS_ROOT  # noqa: E402  tools/_paths.py: $UNIT_TF_MAPS_ROOT or ../shared/data/maps
+
+DEFAULT_DATA = {"maps": f"maps:{MAPS_ROOT}", "digits": "mnist_toy",
                 "adaptation": "mnist_uci"}
 
 FLAGS = flags.FLAGS
