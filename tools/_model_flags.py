@@ -54,6 +54,10 @@ flags.DEFINE_bool("reconstructions_as_fakes", None, "D also judges reconstructio
 flags.DEFINE_string("feature_matching_form", None, "l1_mean or l2_sum (the authors').")
 flags.DEFINE_string("loss_reduction", None, "mean (per element) or sum (per image) for "
                     "reconstruction and KL.")
+flags.DEFINE_float("translate_scale", None, "The training images' scale relative to the "
+                   "images the finished translator is given (e.g. 0.5 with --load_size 128 for "
+                   "256x256 tiles): it resizes inputs by it, translates, and resizes back. "
+                   "Does not change training.")
 # Optimisation.
 flags.DEFINE_float("learning_rate", None, "Adam learning rate; default: the preset's.")
 flags.DEFINE_float("weight_decay", None, "Coupled L2 weight decay of both Adams (PyTorch's).")
@@ -65,7 +69,8 @@ flags.DEFINE_bool("discriminators", True, "False: coupled VAEs (no D) ablation."
 PRESET_FIELDS = ("width", "shared_encoder", "shared_generator", "shared_discriminator",
                  "channels_a", "channels_b", "gan_loss", "discriminator_scales",
                  "initialization", "reconstructions_as_fakes", "feature_matching_form",
-                 "loss_reduction", "learning_rate", "weight_decay", "pseudo_label_threshold")
+                 "loss_reduction", "learning_rate", "weight_decay", "pseudo_label_threshold",
+                 "translate_scale")
 # Flag -> the preset's loss_weights key.
 LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl_cycle",
            "lambda4": "cycle", "feature_matching_weight": "feature_matching",

@@ -4,6 +4,48 @@ import numpy as np
 import tensorflow as tf
 
 
+def scaled_size(height, width, scale):
+    """The (height, width) an image is translated at under `translate_scale`.
+
+    Python ints for int sizes, int32 tensors for tensor sizes; rounded half
+    to even, at least 1.
+    """
+    if isinstance(height, int) and isinstance(width, int):
+        return max(1, round(height * scale)), max(1, round(width * scale))
+    def one(n):
+        return tf.maximum(1, tf.cast(tf.round(tf.cast(n, tf.float32) * scale), tf.int32))
+    return one(height), one(width)
+
+
+def resize_matrix(size_in, size_out):
+    """[size_out, size_in] matrix of the training pipeline's 1-D resize.
+
+    `unit_tf.data.images.resize` (bilinear, antialiased when shrinking) is
+    linear and separable, so resizing along one axis is this matrix times the
+    image: read off by resizing the identity. A constant for int sizes (as
+    TFLite needs: its builtins lack the antialiased resize op), computed in
+    the graph for tensor sizes.
+    """
+    def matrix():
+        eye = tf.eye(size_in, dtype=tf.float32)[None, :, :, None]
+        return tf.image.resize(eye, tf.stack([size_out, size_in]), method="bilinear",
+                               antialias=True)[0, :, :, 0]
+    if isinstance(size_in, int) and isinstance(size_out, int):
+        with tf.init_scope():
+            return tf.constant(matrix().numpy())
+    return matrix()
+
+
+def resize_images(images, height, width):
+    """Resizes float [B, H, W, C] images like the training pipeline, by matmuls."""
+    in_h, in_w = images.shape[1], images.shape[2]
+    if in_h is None or in_w is None:
+        shape = tf.shape(images)
+        in_h, in_w = shape[1], shape[2]
+    images = tf.einsum("oh,bhwc->bowc", resize_matrix(in_h, height), images)
+    return tf.einsum("pw,bowc->bopc", resize_matrix(in_w, width), images)
+
+
 class BaseTranslator:
     """The uint8 interface shared by the Keras, SavedModel and TFLite translators.
 
@@ -47,6 +89,9 @@ class Translator(BaseTranslator):
     Any input size works for fully convolutional presets: images are padded
     (reflect) up to a multiple of the net's size divisor and the output is
     cropped back. Presets with a fixed input size (digits) take only that size.
+    A preset's `translate_scale` other than 1 resizes each input by it first
+    (as the training data was resized) and the translation back to the
+    input's size.
 
     Args:
         model: a built `unit_tf.UNIT`.
@@ -81,6 +126,8 @@ class Translator(BaseTranslator):
                 f"{self.name}: translate_{direction} takes [batch, height, width, "
                 f"{channels}] uint8 images, got shape {images.shape}.")
         h, w = images.shape[1:3]
+        if p.translate_scale != 1:
+            return self._fn(direction)(tf.constant(images)).numpy()
         if p.fixed_size:
             if (h, w) != (p.image_size, p.image_size):
                 raise ValueError(f"{self.name}: preset {p.name!r} takes only "
@@ -98,11 +145,18 @@ class Translator(BaseTranslator):
             translate = (self.model.translate_a2b if direction == "a2b"
                          else self.model.translate_b2a)
 
-            @tf.function(reduce_retracing=True)
-            def fn(x):
-                y = translate(tf.cast(x, tf.float32) / 127.5 - 1.0)
-                return tf.cast(tf.round(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0)),
-                               tf.uint8)
+            if self.preset.translate_scale != 1:
+                from unit_tf.export._graph import translate_uint8
+
+                @tf.function(reduce_retracing=True)
+                def fn(x):  # resize, pad, translate, crop, resize back: the exports' graph
+                    return translate_uint8(self.model, x, direction)
+            else:
+                @tf.function(reduce_retracing=True)
+                def fn(x):
+                    y = translate(tf.cast(x, tf.float32) / 127.5 - 1.0)
+                    return tf.cast(tf.round(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0)),
+                                   tf.uint8)
             self._fns[direction] = fn
         return self._fns[direction]
 

@@ -51,3 +51,13 @@ def tflite_files(tmp_path_factory, translator):
     folder = tmp_path_factory.mktemp("tflite")
     return {q: export_tflite(translator, folder / f"tiny_{q}.tflite", quantize=q, size=SIZE)
             for q in ("none", "float16", "int8")}
+
+
+@pytest.fixture(scope="session")
+def half_scale_translator():
+    """A narrow NIPS-table translator that translates at half the input's size."""
+    keras.utils.set_random_seed(0)
+    model = unit_tf.UNIT("nips_translation", overrides={"width": 4, "translate_scale": 0.5},
+                         discriminators=False)
+    model.build()
+    return Translator(model)

@@ -216,3 +216,13 @@ def test_fixed_size_preset_takes_its_size_only(tmp_path):
     assert _max_diff(out, Translator(model).translate_a2b(x)) <= 1
     with pytest.raises(ValueError, match="32x32"):
         SavedModelTranslator(path).translate_a2b(np.zeros((1, 30, 30, 3), np.uint8))
+
+
+def test_translate_scale_in_the_signature(tmp_path, half_scale_translator):
+    path = export_saved_model(half_scale_translator, tmp_path, "half")
+    t = SavedModelTranslator(path)
+    for shape in ((1, 64, 48, 3), (2, 50, 38, 3)):  # one graph for every size
+        x = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
+        got = t.translate_b2a(x)
+        assert got.shape == x.shape
+        assert _max_diff(got, half_scale_translator.translate_b2a(x)) <= 1

@@ -108,3 +108,16 @@ def test_wrong_inputs_and_arguments(tflite_files, translator, tmp_path):
     with pytest.raises(ValueError, match="takes only 32x32"):
         export_tflite(digits, tmp_path / "x.tflite", size=64)
     assert not os.path.exists(tmp_path / "x.tflite")
+
+
+def test_translate_scale_runs_in_builtins(tmp_path, half_scale_translator):
+    # The resize by translate_scale is matmuls, not the antialiased resize
+    # op TFLite's builtins lack; LiteRT matches Keras at a size whose half
+    # needs padding to the size divisor.
+    path = export_tflite(half_scale_translator, tmp_path / "half.tflite", size=(50, 38))
+    ops = {op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details()}
+    assert not any(op.startswith("FLEX") or op == "CUSTOM" for op in ops), sorted(ops)
+    x = np.random.default_rng(2).integers(0, 256, (1, 50, 38, 3), dtype=np.uint8)
+    got = TFLiteTranslator(path).translate_a2b(x)
+    assert got.shape == x.shape
+    assert _diff(got, half_scale_translator.translate_a2b(x))[0] <= 1

@@ -70,6 +70,8 @@ def test_overrides_and_norm_override():
     (dict(preset="tiny", loss_weights={"gann": 1.0}), "unknown loss weights"),
     (dict(preset="tiny", image_size=31), "not a multiple of 2"),
     (dict(preset="lenet", discriminator_scales=2), "single-scale"),
+    (dict(preset="tiny", translate_scale=0), "translate_scale must be a positive number"),
+    (dict(preset="digits", translate_scale=0.5), "translate_scale must be 1 for a fixed-size"),
 ])
 def test_bad_configuration_is_named(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
@@ -79,6 +81,12 @@ def test_bad_configuration_is_named(kwargs, message):
 def test_preset_dict_roundtrip():
     p = get_preset("svhn")
     assert get_preset(p.to_dict()) == p
+
+
+def test_saved_config_without_translate_scale_translates_at_the_input_size():
+    saved = get_preset("nips_translation_lite").to_dict()
+    del saved["translate_scale"]
+    assert get_preset(saved).translate_scale == 1.0
 
 
 def test_saved_config_without_a_later_loss_term_loads_with_it_off():

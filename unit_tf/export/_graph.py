@@ -2,14 +2,15 @@
 
 Everything here is plain TensorFlow so the exported graphs need neither
 unit_tf nor Keras to run: uint8 images in, the preset's size handling
-(reflect padding to the size divisor, then a crop back), the model's
+(a resize by its `translate_scale`, reflect padding to the size divisor,
+then a crop and a resize back), the model's
 deterministic translation, and uint8 images out, rounded exactly like
 `unit_tf.translator.Translator` so the three paths agree to the level.
 """
 
 import tensorflow as tf
 
-from unit_tf.translator import Translator
+from unit_tf.translator import Translator, resize_images, scaled_size
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -115,7 +116,11 @@ def check_batch(images, preset, direction, name):
 
 
 def translate_uint8(model, images, direction):
-    """uint8 [B, H, W, C] -> uint8 translation, padded and cropped back."""
+    """uint8 [B, H, W, C] -> uint8 translation, padded and cropped back.
+
+    Under a `translate_scale` other than 1 the image is resized by it first
+    and the translation resized back to [B, H, W, C] before rounding.
+    """
     translate = model.translate_a2b if direction == "a2b" else model.translate_b2a
     p = model.preset
     if p.fixed_size:
@@ -124,6 +129,11 @@ def translate_uint8(model, images, direction):
     if h is None or w is None:
         shape = tf.shape(images)
         h, w = shape[1], shape[2]
-    padded = pad_to_multiple(images, p.size_divisor)
-    out = to_uint8(translate(to_unit_range(padded)))
-    return out[:, :h, :w, :]
+    if p.translate_scale == 1:
+        padded = pad_to_multiple(images, p.size_divisor)
+        out = to_uint8(translate(to_unit_range(padded)))
+        return out[:, :h, :w, :]
+    sh, sw = scaled_size(h, w, p.translate_scale)
+    small = resize_images(to_unit_range(images), sh, sw)
+    out = translate(pad_to_multiple(small, p.size_divisor))[:, :sh, :sw, :]
+    return to_uint8(resize_images(tf.cast(out, tf.float32), h, w))

@@ -92,6 +92,12 @@ class Preset:
     # The target pseudo-label term (loss weight target_pseudo_label) keeps a
     # target image's label only where D_a's softmax peak on x_ba reaches this.
     pseudo_label_threshold: float = 0.9
+    # The scale of the training images relative to the images a translator
+    # is given: 0.5 for maps tiles resized from 256 to 128 before cropping
+    # (tools/train.py --load_size 128). Translators resize each input by it
+    # (the training pipeline's resize), translate, and resize the output back
+    # to the input's size. Training itself does not read it.
+    translate_scale: float = 1.0
 
     @property
     def resolved_width(self):
@@ -148,6 +154,11 @@ class Preset:
         if not 0.0 <= self.pseudo_label_threshold <= 1.0:
             fail(f"pseudo_label_threshold must be in [0, 1], got "
                  f"{self.pseudo_label_threshold!r}.")
+        if not (isinstance(self.translate_scale, (int, float)) and self.translate_scale > 0):
+            fail(f"translate_scale must be a positive number, got {self.translate_scale!r}.")
+        if self.fixed_size and self.translate_scale != 1:
+            fail(f"translate_scale must be 1 for a fixed-size preset (it takes only "
+                 f"{self.image_size}x{self.image_size} images), got {self.translate_scale!r}.")
         if not self.weight_decay >= 0:
             fail(f"weight_decay must be at least 0, got {self.weight_decay!r}.")
         if self.num_classes and self.discriminator_scales != 1:
