@@ -197,3 +197,19 @@ def test_imported_entry_needs_its_source_not_metrics(fixture_zoo):
     with pytest.raises(zoo.ManifestError, match="missing source.'license'"):
         zoo.validate_manifest(dict(imported, source={k: v for k, v in source.items()
                                                      if k != "license"}))
+
+
+def test_sample_grid_shows_whole_images_for_fully_convolutional_presets(tmp_path):
+    from PIL import Image
+
+    from unit_tf.zoo.reference import write_sample_grid
+
+    model = unit_tf.UNIT("nips_translation", overrides={"width": 4, "image_size": 16,
+                                                        "translate_scale": 0.5},
+                         discriminators=False)
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (2, 40, 48, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (2, 44, 44, 3), dtype=np.uint8)
+    path = write_sample_grid(Translator(model), tmp_path / "grid.png", a, b)
+    # Four rows of two 40x40 tiles (the smallest side), not 16x16 training crops.
+    assert Image.open(path).size == (2 * 40, 4 * 40)

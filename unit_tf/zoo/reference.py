@@ -91,15 +91,20 @@ def write_sample_grid(translator, path, images_a, images_b, size=None):
         translator: a `Translator`.
         path: the PNG file.
         images_a, images_b: uint8 images of each domain, as many of each
-            (centre-cropped to a common `size`, default the preset's).
-        size: side of the tiles.
+            (centre-cropped to a common `size`).
+        size: side of the tiles; default the preset's size for fixed-size
+            presets, else the images' own (the smallest side among them), so
+            a maps entry shows whole val tiles, not training-size crops.
 
     Returns:
         The path written.
     """
     from PIL import Image
 
-    size = size or translator.preset.image_size
+    if size is None:
+        p = translator.preset
+        size = p.image_size if p.fixed_size else min(
+            min(np.shape(x)[1:3]) for x in (images_a, images_b))
     a = center_crop(images_a, size)
     b = center_crop(images_b, size)
     rows = [a, translator.translate_a2b(a), b, translator.translate_b2a(b)]
