@@ -26,3 +26,15 @@ def shared_maps():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.MAPS_ROOT
+
+
+@pytest.fixture(scope="session")
+def half_scale_model():
+    """A narrow NIPS-table UNIT that translates at half the input's size."""
+    import unit_tf
+
+    keras.utils.set_random_seed(0)
+    model = unit_tf.UNIT("nips_translation", overrides={"width": 4, "translate_scale": 0.5},
+                         discriminators=False)
+    model.build()
+    return model

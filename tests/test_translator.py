@@ -1,6 +1,5 @@
 """unit_tf.translator: damaged .keras files are named as such; translate_scale."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -56,15 +55,6 @@ def test_scaled_size():
     assert scaled_size(256, 200, 0.5) == (128, 100)
     assert scaled_size(3, 1, 0.1) == (1, 1)
     assert [int(v) for v in scaled_size(tf.constant(256), tf.constant(200), 0.5)] == [128, 100]
-
-
-@pytest.fixture(scope="module")
-def half_scale_model():
-    keras.utils.set_random_seed(0)
-    model = unit_tf.UNIT("nips_translation", overrides={"width": 4, "translate_scale": 0.5},
-                         discriminators=False)
-    model.build()
-    return model
 
 
 def test_translator_resizes_by_translate_scale(half_scale_model):

@@ -142,9 +142,6 @@ class Translator(BaseTranslator):
 
     def _fn(self, direction):
         if direction not in self._fns:
-            translate = (self.model.translate_a2b if direction == "a2b"
-                         else self.model.translate_b2a)
-
             if self.preset.translate_scale != 1:
                 from unit_tf.export._graph import translate_uint8
 
@@ -152,6 +149,9 @@ class Translator(BaseTranslator):
                 def fn(x):  # resize, pad, translate, crop, resize back: the exports' graph
                     return translate_uint8(self.model, x, direction)
             else:
+                translate = (self.model.translate_a2b if direction == "a2b"
+                             else self.model.translate_b2a)
+
                 @tf.function(reduce_retracing=True)
                 def fn(x):
                     y = translate(tf.cast(x, tf.float32) / 127.5 - 1.0)

@@ -54,10 +54,6 @@ def tflite_files(tmp_path_factory, translator):
 
 
 @pytest.fixture(scope="session")
-def half_scale_translator():
-    """A narrow NIPS-table translator that translates at half the input's size."""
-    keras.utils.set_random_seed(0)
-    model = unit_tf.UNIT("nips_translation", overrides={"width": 4, "translate_scale": 0.5},
-                         discriminators=False)
-    model.build()
-    return Translator(model)
+def half_scale_translator(half_scale_model):
+    """tests/conftest.py's half-scale model behind a Translator."""
+    return Translator(half_scale_model)
