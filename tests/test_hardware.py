@@ -32,16 +32,6 @@ def test_precision_rule_on_gpu_is_float32_whatever_the_cpu():
     assert hardware.choose_precision({"avx512_bf16"}, has_gpu=True)[0] == "float32"
 
 
-@pytest.mark.parametrize("flags, expected", [
-    (AVX2_FLAGS, False),                                     # AVX2 + FMA only: Keras' kernels
-    (ZEN5_FLAGS, True),                                      # AVX-512 (with bf16)
-    ("fma avx avx2 avx512f avx512bw", True),                 # AVX-512 without bf16
-    ("", False),                                             # nothing read
-])
-def test_train_conv_kernel_rule_over_flag_sets(flags, expected):
-    assert hardware.train_conv_kernels(frozenset(flags.split())) is expected
-
-
 def test_cpu_info_reads_the_first_processor(tmp_path):
     info = hardware.cpu_info(write_cpuinfo(tmp_path, ZEN5_FLAGS, family=26, mhz=2596.1))
     assert info.model == "AMD EPYC test"

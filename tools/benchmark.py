@@ -61,8 +61,7 @@ import _model_flags  # noqa: E402  tools/train.py's model flags: a card's recipe
 SECTIONS = ("peak", "train", "pipeline", "reuse", "inference", "profile")
 BACKENDS = ("keras", "keras_bfloat16", "saved_model", "tflite_float32", "tflite_float16",
             "tflite_int8")
-EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "keras_conv", "train_conv",
-               "free_batch")
+EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "free_batch")
 INFERENCE_ONLY = ("free_batch",)
 from _paths import MAPS_ROOT as MAPS  # noqa: E402  $UNIT_TF_MAPS_ROOT or ../shared/data/maps
 
@@ -241,15 +240,6 @@ def apply_experiments(model, experiments):
             raise Skip(f"{name}: the model has no instance norm")
         for layer in layers:
             layer.__class__ = make_class()
-    for name, forced in (("keras_conv", False), ("train_conv", True)):
-        # Keras' kernels, or unit_tf.layers.train_conv's, in the float32 train
-        # step whatever this CPU's rule (hardware.train_conv_kernels) picks.
-        if name in experiments:
-            from unit_tf.layers.train_conv import TrainConv2D, TrainConv2DTranspose
-
-            for layer in model._flatten_layers(include_self=False, recursive=True):
-                if isinstance(layer, (TrainConv2D, TrainConv2DTranspose)):
-                    layer.train_kernels = forced
     if "fused_adam" in experiments:
         for optimizer in (model.g_optimizer, model.d_optimizer):
             if type(optimizer).__name__ != "Adam" or optimizer.amsgrad:
@@ -1006,21 +996,11 @@ def read_op_times(path):
     return [(name, kind, self_ps / 1e12) for name, kind, self_ps in ops]
 
 
-# The ops of train_conv's weight gradient (a matmul of the input's patches or
-# shifted views), under the gradient scope of a ConvBlock's "conv" layer.
-CONV_WEIGHT_GRAD_OPS = ("MatMul", "_MklMatMul", "ExtractImagePatches", "Pad", "Pack",
-                        "StridedSlice", "Reshape")
-
-
 def op_category(name, kind):
     backward = "gradient_tape/" in name
     lowered = name.lower()
     if "adam/" in lowered or kind.startswith("ResourceApply"):
         return "optimizer update"
-    if "Conv3D" in kind:  # unit_tf.layers.train_conv: conv2d as a depth-1 Conv3D
-        return ("transposed conv backward: input grads" if backward else "conv forward")
-    if backward and "/conv" in name and kind in CONV_WEIGHT_GRAD_OPS:
-        return "conv/dconv backward: weight grads"
     if "Conv2D" in kind:
         if not backward:
             return ("transposed conv forward" if "BackpropInput" in kind

@@ -4,9 +4,7 @@ Machines of one kind can come with different CPUs: an AMD EPYC with AVX-512
 and AVX512_BF16, or one with AVX2 + FMA only. bfloat16 is fast only where the
 CPU has bfloat16 instructions; elsewhere TensorFlow emulates it and a
 `mixed_bfloat16` train step measured 14x slower than float32 (BUILD_NOTES.md,
-"Precision by CPU"). `choose_precision` is the one rule every tool uses;
-`train_conv_kernels` says whether float32 training takes the library's own
-convolution kernels.
+"Precision by CPU"). `choose_precision` is the one rule every tool uses.
 """
 
 import dataclasses
@@ -103,19 +101,6 @@ def choose_precision(flags, has_gpu=False):
         return "mixed_bfloat16", f"the CPU has native bfloat16 ({', '.join(found)})"
     return "float32", ("the CPU has no native bfloat16 (no avx512_bf16 or amx_bf16 flag), "
                        "where mixed_bfloat16 is emulated and many times slower")
-
-
-def train_conv_kernels(flags):
-    """Whether float32 training takes `unit_tf.layers.train_conv`'s kernels.
-
-    Only on CPUs with AVX-512 (`avx512f`), where they were measured faster
-    (float32 nips_translation step, batch 1: 1.06x at 128x128, 1.27x at
-    256x256). On an AVX2-only EPYC, side by side with Keras' kernels, they
-    were not (0.88-1.02x at batch 1 over four runs, 0.87x for `lenet_spatial`
-    at batch 64), so there the train step keeps Keras' kernels (BUILD_NOTES.md,
-    "Float32 training convolutions").
-    """
-    return "avx512f" in flags
 
 
 def fp32_flops_per_cycle(info):

@@ -1,7 +1,6 @@
 import keras
 
 from unit_tf.layers.norms import make_activation, make_norm
-from unit_tf.layers.train_conv import TrainConv2D, TrainConv2DTranspose
 
 
 @keras.saving.register_keras_serializable(package="unit_tf")
@@ -58,10 +57,7 @@ class ConvBlock(keras.layers.Layer):
         self.leaky_slope = leaky_slope
         self.transpose = transpose
         self.output_padding = output_padding
-        # Keras' Conv2D / Conv2DTranspose, with faster kernels for the float32
-        # train step on AVX-512 CPUs (unit_tf.layers.train_conv); same weights
-        # and results.
-        conv_cls = TrainConv2DTranspose if transpose else TrainConv2D
+        conv_cls = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
         # A norm right after the convolution makes its bias redundant.
         self.conv = conv_cls(filters, kernel_size, strides=strides,
                              padding="valid" if explicit else padding,
@@ -87,7 +83,7 @@ class ConvBlock(keras.layers.Layer):
     def call(self, x, training=None):
         if self.pad is not None:
             x = self.pad(x)
-        x = self.conv(x, training=training)
+        x = self.conv(x)
         if self.crop is not None:
             x = self.crop(x)
         if self.norm_layer is not None:
