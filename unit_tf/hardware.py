@@ -1,8 +1,9 @@
 """What the CPU offers, and the compute precision that follows from it.
 
-Machines of one kind can come with different CPUs: an AMD EPYC with AVX-512
-and AVX512_BF16, or one with AVX2 + FMA only. bfloat16 is fast only where the
-CPU has bfloat16 instructions; elsewhere TensorFlow emulates it and a
+Machines of one kind can come with different CPUs: AMD EPYCs with AVX-512
+and AVX512_BF16 or with AVX2 + FMA only, Intel Xeons with AMX or with
+AVX-512 but no bfloat16. bfloat16 is fast only where the CPU has bfloat16
+instructions; elsewhere TensorFlow emulates it and a
 `mixed_bfloat16` train step measured 14x slower than float32 (BUILD_NOTES.md,
 "Precision by CPU"). `choose_precision` is the one rule every tool uses.
 """
