@@ -39,6 +39,14 @@ def test_conv_block_params_bias_only_without_norm():
     assert block.count_params() == 4 * 6 * 9  # affine-free instance norm, no bias
 
 
+def test_conv_block_keeps_keras_weights_and_paths():
+    """The zoo's weights files are keyed by these paths."""
+    block = ConvBlock(6, 3, 2, norm="none", name="block")
+    block(np.zeros((1, 8, 8, 4), "float32"))
+    assert type(block.conv) is keras.layers.Conv2D
+    assert [w.path for w in block.weights] == ["block/conv/kernel", "block/conv/bias"]
+
+
 def test_instance_norm_normalises_each_image_and_channel():
     block = ConvBlock(5, 3, norm="instance", activation="none")
     y = ops.convert_to_numpy(block(X * 10 + 3))
