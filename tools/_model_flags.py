@@ -48,6 +48,10 @@ flags.DEFINE_float("cycle_classification_weight", None, "Adaptation presets, wit
 flags.DEFINE_float("pseudo_label_weight", None, "Adaptation presets: weight of D_b's class "
                    "head on real target images labelled by D_a's class of their translation "
                    "x_ba, where D_a is confident (0: the paper's method).")
+flags.DEFINE_float("class_balance_weight", None, "Adaptation presets: weight of the class "
+                   "balance of D_a's reading of target images translated into the source "
+                   "domain (x_ba), for E/G: KL of the batch's mean class distribution from "
+                   "uniform (0: the paper's method).")
 flags.DEFINE_float("pseudo_label_threshold", None, "Softmax peak of D_a on x_ba from which a "
                    "target image's pseudo-label is kept (preset default 0.9).")
 flags.DEFINE_bool("reconstructions_as_fakes", None, "D also judges reconstructions as fakes.")
@@ -77,7 +81,8 @@ LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl
            "classification_weight": "classification",
            "translated_classification_weight": "translated_classification",
            "cycle_classification_weight": "cycle_classification",
-           "pseudo_label_weight": "target_pseudo_label"}
+           "pseudo_label_weight": "target_pseudo_label",
+           "class_balance_weight": "target_class_balance"}
 
 
 def preset_overrides():

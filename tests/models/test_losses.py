@@ -79,6 +79,20 @@ def test_pseudo_label_classification_keeps_confident_teacher_labels():
     assert val(losses.pseudo_label_classification(teacher, student, 1.0)) == 0.0
 
 
+def test_class_balance_is_the_mean_distributions_kl_from_uniform():
+    # Two examples over 2 classes: softmax [e/(e+1), 1/(e+1)] and [1/2, 1/2].
+    logits = np.array([[1.0, 0.0], [0.0, 0.0]])
+    p = np.array([np.e / (np.e + 1), 1 / (np.e + 1)])
+    mean = (p + 0.5) / 2
+    expected = float(np.sum(mean * np.log(2 * mean)))
+    assert val(losses.class_balance(logits)) == pytest.approx(expected, rel=1e-5)
+    # Opposite certain classes average to uniform: 0. One class for all: log K.
+    assert val(losses.class_balance(np.array([[30.0, 0.0], [0.0, 30.0]]))) == pytest.approx(
+        0.0, abs=1e-6)
+    assert val(losses.class_balance(np.full((4, 10), [60.0] + [0.0] * 9))) == pytest.approx(
+        np.log(10), rel=1e-5)
+
+
 # ---- the summed forms of the authors' adaptation trainer -----------------------
 def test_reduction_sum_is_the_batch_mean_of_each_example_sum():
     values = np.array([[[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 2.0]]])  # 2 examples

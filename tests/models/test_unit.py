@@ -257,6 +257,34 @@ def test_target_pseudo_label_term():
         UNIT("lenet", overrides={"pseudo_label_threshold": 1.5})
 
 
+def test_target_class_balance_term():
+    assert "g_class_ba_balance" not in UNIT("lenet", seed=0).loss_names()
+    model = UNIT("lenet", seed=0, overrides={"loss_weights": {"target_class_balance": 4.0}})
+    assert "g_class_ba_balance" in model.loss_names()
+    xa = RNG.uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
+    xb = RNG.uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
+    labels = np.array([0, 1, 2, 3])
+    images, codes = model((xa, xb))
+    g = model.generator_losses(xa, xb, images, codes, labels, training=False)
+    # D_a's classes of the target images' translations x_ba, averaged over the batch.
+    logits = model.classify(images["ba"], "a").numpy()
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    mean = probs.mean(axis=0)
+    expected = np.sum(mean * np.log(10 * mean))
+    assert float(g["g_class_ba_balance"]) == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    assert "g_class_ba_balance" not in model.discriminator_losses(xa, xb, images, labels,
+                                                                 training=False)
+    assert float(model.weighted_total({"g_class_ba_balance": 0.5})) == pytest.approx(2.0)
+    # Its gradient reaches the encoders and generators (the path of x_ba).
+    model.compile()
+    with tf.GradientTape() as tape:
+        images, codes = model((xa, xb), training=True)
+        loss = model.generator_losses(xa, xb, images, codes, labels)["g_class_ba_balance"]
+    grads = tape.gradient(loss, model.generator_variables)
+    assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+    assert float(model.train_step((xa, xb, labels))["g_class_ba_balance"]) >= 0
+
+
 def test_multiscale_discriminator():
     model = UNIT("tiny", overrides={"discriminator_scales": 3, "gan_loss": "lsgan"})
     outputs = model.discriminate(XA, "a")

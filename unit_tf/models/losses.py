@@ -125,3 +125,16 @@ def pseudo_label_classification(teacher_logits, student_logits, threshold):
     probs = ops.softmax(ops.stop_gradient(_f32(teacher_logits)), axis=-1)
     keep = ops.cast(ops.max(probs, axis=-1) >= threshold, "float32")
     return ops.mean(_cross_entropies(ops.argmax(probs, axis=-1), student_logits) * keep)
+
+
+def class_balance(logits):
+    """KL divergence of the batch's mean class distribution from the uniform one.
+
+    sum_k mean_p_k log(K mean_p_k): 0 when the batch's softmax outputs average
+    to 1/K for every class, log K when every example is given one class with
+    certainty. It penalises a batch read as one class, not an uncertain
+    example (Krause et al. 2010's class-balance part of mutual information).
+    """
+    mean_probs = ops.mean(ops.softmax(_f32(logits), axis=-1), axis=0)
+    classes = ops.cast(ops.shape(mean_probs)[-1], "float32")
+    return ops.sum(mean_probs * ops.log(ops.maximum(mean_probs * classes, 1e-12)))

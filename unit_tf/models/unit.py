@@ -123,6 +123,8 @@ class UNIT(keras.Model):
                 names.append("g_class_ab")
             if self.preset.num_classes and self.loss_weights["cycle_classification"]:
                 names.append("g_class_aba")
+            if self.preset.num_classes and self.loss_weights["target_class_balance"]:
+                names.append("g_class_ba_balance")
         if self.cycle_consistency:
             names += ["kl_cycle", "cycle"]
         return names
@@ -331,6 +333,11 @@ class UNIT(keras.Model):
                 # image takes to D_a's classifier), x_aba keeps its class for D_a.
                 out["g_class_aba"] = losses.classification(
                     labels_a, self.classify(images["aba"], "a", training))
+            if "g_class_ba_balance" in self.trackers:
+                # Target images translated into the source domain are read by
+                # D_a as every class in about equal share, not all as one.
+                out["g_class_ba_balance"] = losses.class_balance(
+                    self.classify(images["ba"], "a", training))
         if self.cycle_consistency:
             # Eq. 7: KL of the input's code and of the translation's code.
             out["kl_cycle"] = (kl(codes["a"]) + kl(codes["ab"])
@@ -344,7 +351,8 @@ class UNIT(keras.Model):
                   "d_class_ab": "translated_classification",
                   "g_class_ab": "translated_classification",
                   "g_class_aba": "cycle_classification",
-                  "d_class_b_pseudo": "target_pseudo_label"}
+                  "d_class_b_pseudo": "target_pseudo_label",
+                  "g_class_ba_balance": "target_class_balance"}
 
     def weighted_total(self, named_losses):
         """Sum of the named losses weighted by the paper's lambdas."""

@@ -22,11 +22,11 @@ FEATURE_MATCHING_FORMS = ("l1_mean", "l2_sum")
 NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.0,
                          feature_matching=0.0, classification=0.0,
                          translated_classification=0.0, cycle_classification=0.0,
-                         target_pseudo_label=0.0)
+                         target_pseudo_label=0.0, target_class_balance=0.0)
 # Terms added after the first release; a saved config without them has them off.
 LATER_LOSS_TERMS = {name: NIPS_LOSS_WEIGHTS[name]
                     for name in ("translated_classification", "cycle_classification",
-                                 "target_pseudo_label")}
+                                 "target_pseudo_label", "target_class_balance")}
 # arXiv v1 App. C (domain adaptation): feature matching 1e-4, classification 10.
 ADAPTATION_LOSS_WEIGHTS = dict(NIPS_LOSS_WEIGHTS, feature_matching=1e-4,
                                classification=10.0)
@@ -49,7 +49,8 @@ AUTHORS_ADAPTATION_LOSS_WEIGHTS = dict(
     # feature_w 1e-4 on the squared feature difference summed per image.
     feature_matching=1e-4,
     classification=10.0,       # cls_w, on a batch-mean cross-entropy as ours
-    translated_classification=0.0, cycle_classification=0.0, target_pseudo_label=0.0)
+    translated_classification=0.0, cycle_classification=0.0, target_pseudo_label=0.0,
+    target_class_balance=0.0)
 
 
 @dataclasses.dataclass(frozen=True)
