@@ -283,6 +283,9 @@ def test_target_class_balance_term():
     grads = tape.gradient(loss, model.generator_variables)
     assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
     assert float(model.train_step((xa, xb, labels))["g_class_ba_balance"]) >= 0
+    # A preset without a class head refuses class terms rather than ignoring them.
+    with pytest.raises(ValueError, match="no class head.*target_class_balance"):
+        UNIT("tiny", overrides={"loss_weights": {"target_class_balance": 1.0}})
 
 
 def test_multiscale_discriminator():
