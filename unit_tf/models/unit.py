@@ -10,9 +10,6 @@ _DOMAINS = ("a", "b")
 # The fakes each discriminator judges: the translation into its domain, then
 # (with `reconstructions_as_fakes`) the reconstruction.
 _FAKES = {"a": ("ba", "aa"), "b": ("ab", "bb")}
-# Loss weights of terms that read a class head (adaptation presets only).
-CLASS_TERMS = ("classification", "translated_classification", "cycle_classification",
-               "target_pseudo_label", "target_class_balance")
 
 
 @keras.saving.register_keras_serializable(package="unit_tf")
@@ -67,12 +64,6 @@ class UNIT(keras.Model):
                 "the cycle classification term reads x_aba, which only the cycle streams "
                 f"make; preset {p.name!r} runs without them: pass cycle_consistency=True "
                 "(tools/train.py: --cycle_consistency) or set cycle_classification to 0.")
-        class_terms = [name for name in CLASS_TERMS if p.loss_weights.get(name)]
-        if class_terms and not p.num_classes:
-            raise ValueError(
-                f"preset {p.name!r} has no class head, so the class terms "
-                f"{', '.join(class_terms)} have nothing to act on: set their weights to 0, "
-                "or use an adaptation preset (lenet, lenet_spatial, svhn).")
         self.seed = seed
         self.domain_names = tuple(domain_names)
         self.loss_weights = dict(p.loss_weights)
@@ -130,9 +121,10 @@ class UNIT(keras.Model):
             names.append("g_gan")
             if "d_class_ab" in names:
                 names.append("g_class_ab")
-            if self.preset.num_classes and self.loss_weights["cycle_classification"]:
+            # Presets refuse class terms without a class head (Preset validation).
+            if self.loss_weights["cycle_classification"]:
                 names.append("g_class_aba")
-            if self.preset.num_classes and self.loss_weights["target_class_balance"]:
+            if self.loss_weights["target_class_balance"]:
                 names.append("g_class_ba_balance")
         if self.cycle_consistency:
             names += ["kl_cycle", "cycle"]

@@ -23,6 +23,9 @@ NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.
                          feature_matching=0.0, classification=0.0,
                          translated_classification=0.0, cycle_classification=0.0,
                          target_pseudo_label=0.0, target_class_balance=0.0)
+# Loss weights of terms that read a class head (adaptation presets only).
+CLASS_TERMS = ("classification", "translated_classification", "cycle_classification",
+               "target_pseudo_label", "target_class_balance")
 # Terms added after the first release; a saved config without them has them off.
 LATER_LOSS_TERMS = {name: NIPS_LOSS_WEIGHTS[name]
                     for name in ("translated_classification", "cycle_classification",
@@ -164,6 +167,11 @@ class Preset:
             fail(f"weight_decay must be at least 0, got {self.weight_decay!r}.")
         if self.num_classes and self.discriminator_scales != 1:
             fail("a class head needs a single-scale discriminator (discriminator_scales=1).")
+        class_terms = [name for name in CLASS_TERMS if self.loss_weights.get(name)]
+        if class_terms and not self.num_classes:
+            fail(f"it has no class head, so the class terms {', '.join(class_terms)} have "
+                 "nothing to act on: set their weights to 0, or use an adaptation preset "
+                 "(lenet, lenet_spatial, svhn).")
         unknown = set(self.loss_weights) - set(NIPS_LOSS_WEIGHTS)
         if unknown:
             fail(f"unknown loss weights {sorted(unknown)}; known: {sorted(NIPS_LOSS_WEIGHTS)}.")
