@@ -135,6 +135,16 @@ def test_chunks_are_capped_by_wall_time(tmp_path, monkeypatch):
     assert calls == [1, 1, 1, 1]
 
 
+def test_keep_every_holds_multiples_outside_the_rotation(tmp_path):
+    trainer = make_trainer(tmp_path, log_every=1, sample_every=0, checkpoint_every=1,
+                           keep_every=3)
+    trainer.train(8, log=None)
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == [
+        "ckpt-00000003", "ckpt-00000006", "ckpt-00000007", "ckpt-00000008", "latest"]
+    resumed = make_trainer(tmp_path, log_every=1, sample_every=0, checkpoint_every=1)
+    assert resumed.restore() == 8
+
+
 def test_stop_request_ends_at_a_step_boundary_and_checkpoints(tmp_path):
     class StopAfter:
         def __init__(self, trainer, step):

@@ -28,7 +28,9 @@ optimizers, step, data order and noise state) unless --noresume.
 Checkpoints are written every --checkpoint_every steps, every
 --checkpoint_minutes, and on Ctrl-C (SIGINT) or SIGTERM: training stops at
 the next step boundary (within seconds), saves, says where, and exits with
-130 (SIGINT) or 143 (SIGTERM); a second signal quits without saving.
+130 (SIGINT) or 143 (SIGTERM); a second signal quits without saving. The
+newest two checkpoints are kept, and with --keep_checkpoint_every N also
+every one whose step is a multiple of N.
 Outputs in --out: checkpoints/, samples/ (sample-grid PNGs), tensorboard/,
 and at the end model.keras, train_config.json and, for mnist_toy data,
 eval_digits.json (the toy-digits metric of tools/evaluate.py --task digits).
@@ -88,6 +90,10 @@ flags.DEFINE_integer("sample_every", 500, "Write a sample grid every N steps (0:
                      "end).", lower_bound=0)
 flags.DEFINE_integer("checkpoint_every", 1000, "Checkpoint every N steps (0: only by time, "
                      "on a stop signal and at the end).", lower_bound=0)
+flags.DEFINE_integer("keep_checkpoint_every", 0, "Keep every checkpoint whose step is a "
+                     "multiple of N (the newest two are kept regardless), to score a long run "
+                     "along the way from checkpoints/ckpt-STEP/model.keras (0: none).",
+                     lower_bound=0)
 flags.DEFINE_float("checkpoint_minutes", 10.0, "Also checkpoint every this many minutes of "
                    "wall time (0: never by time).", lower_bound=0.0)
 flags.DEFINE_bool("resume", True, "Resume from the newest checkpoint in --out.")
@@ -172,6 +178,7 @@ def main(argv):
                       sample_batch=first_batch(dataset, 8), log_every=FLAGS.log_every,
                       sample_every=FLAGS.sample_every,
                       checkpoint_every=FLAGS.checkpoint_every,
+                      keep_every=FLAGS.keep_checkpoint_every,
                       checkpoint_seconds=FLAGS.checkpoint_minutes * 60 or None,
                       learning_rate=schedule)
     checkpoints = os.path.join(out, "checkpoints")

@@ -181,6 +181,9 @@ class Trainer:
             two calls and at least once a minute).
         sample_every, checkpoint_every: in steps (0: never).
         keep: how many checkpoints to keep.
+        keep_every: also keep, outside that rotation, every checkpoint whose
+            step is a multiple of this (0: none), so that a long run can be
+            scored along the way from `checkpoints/ckpt-STEP/model.keras`.
         learning_rate: optional schedule (step -> rate, e.g. `LinearDecay`)
             for both optimizers, applied before every step.
         checkpoint_seconds: also checkpoint when this much wall time has
@@ -193,7 +196,7 @@ class Trainer:
 
     def __init__(self, build_model, dataset, out_dir, strategy=None, sample_batch=None,
                  log_every=50, sample_every=500, checkpoint_every=500, keep=2,
-                 learning_rate=None, checkpoint_seconds=None, max_chunk_seconds=2.0):
+                 keep_every=0, learning_rate=None, checkpoint_seconds=None, max_chunk_seconds=2.0):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.chief = is_chief(self.strategy)
         # Non-chief workers write to a scratch folder they remove at the end.
@@ -206,6 +209,7 @@ class Trainer:
         self.sample_every = sample_every
         self.checkpoint_every = checkpoint_every
         self.keep = keep
+        self.keep_every = keep_every
         self.learning_rate = learning_rate
         multi_worker = isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
         self.checkpoint_seconds = None if multi_worker else checkpoint_seconds
@@ -278,14 +282,19 @@ class Trainer:
         with open(pointer + ".tmp", "w") as f:
             f.write(name)
         os.replace(pointer + ".tmp", pointer)
-        done = sorted(d for d in os.listdir(self.ckpt_root)
-                      if d.startswith("ckpt-") and not d.endswith(".tmp"))
-        for old in done[:-self.keep]:
+        rotating = sorted(d for d in os.listdir(self.ckpt_root)
+                          if d.startswith("ckpt-") and not d.endswith(".tmp")
+                          and not self._kept(d))
+        for old in rotating[:-self.keep]:
             shutil.rmtree(os.path.join(self.ckpt_root, old), ignore_errors=True)
         self._last_checkpoint_time = time.time()
         if log and self.chief:
             log(f"checkpoint {final}")
         return final
+
+    def _kept(self, name):
+        """Whether checkpoint folder `name` is kept out of the rotation."""
+        return bool(self.keep_every) and int(name[len("ckpt-"):]) % self.keep_every == 0
 
     def checkpoint(self, log=None):
         """The newest checkpoint's path, saving one first unless it is of this step."""
