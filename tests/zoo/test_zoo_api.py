@@ -71,6 +71,7 @@ def test_unpublished_entry_gives_its_training_command(fixture_zoo):
         zoo.load("tiny_later", root=fixture_zoo)
     message = str(info.value)
     assert "unpublished" in message
+    assert os.path.join(fixture_zoo, "tiny_later", "README.md") in message  # its card
     assert "python tools/train.py --preset=tiny --steps=10 --out=runs/tiny" in message
 
 

@@ -135,8 +135,9 @@ def load_entry(entry, require_published=True):
     name = manifest["name"]
     if require_published and manifest["status"] != "published":
         raise UnpublishedEntryError(
-            f"zoo entry {name!r} is unpublished: its weights are not released yet. "
-            f"Train it yourself with: {manifest['training']['command']}")
+            f"zoo entry {name!r} is unpublished: its weights are not released yet "
+            f"(its card, {os.path.join(entry, manifest['files']['readme'])}, says where "
+            f"it stands). Train it yourself with: {manifest['training']['command']}")
     if manifest["weights"] is None or manifest["sha256"] is None:
         raise MissingWeightsError(f"zoo entry {name!r} has no weights in its manifest. "
                                   f"Train it with: {manifest['training']['command']}")
