@@ -180,7 +180,7 @@ class Trainer:
             progress lines (a line is also printed after each of the first
             two calls and at least once a minute).
         sample_every, checkpoint_every: in steps (0: never).
-        keep: how many checkpoints to keep.
+        keep: how many of the newest checkpoints to keep (the rotation).
         keep_every: also keep, outside that rotation, every checkpoint whose
             step is a multiple of this (0: none), so that a long run can be
             scored along the way from `checkpoints/ckpt-STEP/model.keras`.
