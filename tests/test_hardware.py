@@ -60,3 +60,26 @@ def test_theoretical_peak_is_cores_times_clock_times_fma_width(tmp_path):
     assert hardware.theoretical_peak(zen4)["fp32_gflops"] == 128.0   # 512-bit on 256-bit pipes
     assert hardware.theoretical_peak(zen5)["fp32_gflops"] == 256.0
     assert hardware.theoretical_peak(zen5)["bf16_gflops"] == 512.0
+
+
+def _glibc():
+    import platform
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
+@pytest.mark.skipif(not _glibc(), reason="mallopt is glibc's")
+def test_tune_allocator_applies_the_glibc_settings():
+    applied = hardware.tune_allocator(environ={})
+    assert applied == {name: value for name, (_, value) in hardware.ALLOCATOR_SETTINGS.items()}
+    assert applied["mmap_threshold"] == 32 << 20  # glibc's maximum on 64-bit
+    assert hardware.tune_allocator(environ={}) == applied  # calling again is harmless
+
+
+@pytest.mark.parametrize("environ, says", [
+    ({"UNIT_TF_ALLOCATOR": "system"}, "UNIT_TF_ALLOCATOR=system"),
+    ({"MALLOC_TOP_PAD_": "0"}, "MALLOC_TOP_PAD_"),
+    ({"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"}, "GLIBC_TUNABLES"),
+])
+def test_tune_allocator_leaves_a_chosen_allocator_alone(environ, says):
+    result = hardware.tune_allocator(environ=environ)
+    assert isinstance(result, str) and says in result

@@ -20,14 +20,16 @@ Usage:
 
     # Benchmark-only changes, timed A/B (interleaved) in one process.
     python tools/benchmark.py --only train --nodigits --train_sizes 128 --jit_compile false \
-        --experiment group_norm,fused_instance_norm,fused_adam --compare_experiments --reps 7
+        --experiment group_norm,fused_instance_norm,norm_grad,batched_streams,fused_adam \
+        --compare_experiments --reps 7
 
     # Inference before/after: grouped instance norm, TFLite with a free batch.
     python tools/benchmark.py --only inference --inference_sizes 256 \
         --experiment group_norm,free_batch --compare_experiments
 
-    # Settings that need a fresh process: oneDNN, thread pools.
+    # Settings that need a fresh process: oneDNN, thread pools, the allocator.
     TF_ENABLE_ONEDNN_OPTS=0 python tools/benchmark.py --only train --nodigits ...
+    UNIT_TF_ALLOCATOR=system python tools/benchmark.py --only train --nodigits ...
     python tools/benchmark.py --only train --inter_op_threads 1 --intra_op_threads 2 ...
 
 Sections (--only): peak, train, pipeline, reuse, inference, profile.
@@ -61,7 +63,8 @@ import _model_flags  # noqa: E402  tools/train.py's model flags: a card's recipe
 SECTIONS = ("peak", "train", "pipeline", "reuse", "inference", "profile")
 BACKENDS = ("keras", "keras_bfloat16", "saved_model", "tflite_float32", "tflite_float16",
             "tflite_int8")
-EXPERIMENTS = ("group_norm", "fused_instance_norm", "fused_adam", "free_batch")
+EXPERIMENTS = ("group_norm", "fused_instance_norm", "norm_grad", "batched_streams", "fused_adam",
+               "free_batch")
 INFERENCE_ONLY = ("free_batch",)
 from _paths import MAPS_ROOT as MAPS  # noqa: E402  $UNIT_TF_MAPS_ROOT or ../shared/data/maps
 
@@ -229,7 +232,8 @@ def build_model(preset, image_size, batch_size, precision, jit=False, seed=0,
 def apply_experiments(model, experiments):
     """Benchmark-only changes (names from EXPERIMENTS) applied to a built model."""
     for name, make_class in (("group_norm", _group_norm_class),
-                             ("fused_instance_norm", _fused_instance_norm_class)):
+                             ("fused_instance_norm", _fused_instance_norm_class),
+                             ("norm_grad", _norm_grad_class)):
         if name not in experiments:
             continue
         from unit_tf.layers import InstanceNormalization
@@ -240,6 +244,8 @@ def apply_experiments(model, experiments):
             raise Skip(f"{name}: the model has no instance norm")
         for layer in layers:
             layer.__class__ = make_class()
+    if "batched_streams" in experiments:
+        model.__class__ = _batched_streams_class(type(model))
     if "fused_adam" in experiments:
         for optimizer in (model.g_optimizer, model.d_optimizer):
             if type(optimizer).__name__ != "Adam" or optimizer.amsgrad:
@@ -307,6 +313,89 @@ def _fused_instance_norm_class():
 
     _EXPERIMENT_CLASSES["instance_norm"] = FusedInstanceNorm
     return FusedInstanceNorm
+
+
+def _norm_grad_class():
+    """Instance norm with its gradient written by hand.
+
+    dx = inv * (dy - mean(dy) - y * mean(dy * y)) over the spatial axes, in
+    place of what autodiff derives from the moments (Tile, Neg and a dozen
+    elementwise passes).
+    """
+    if "norm_grad" in _EXPERIMENT_CLASSES:
+        return _EXPERIMENT_CLASSES["norm_grad"]
+    from keras import ops
+
+    from unit_tf.layers import InstanceNormalization
+
+    class NormGradInstanceNorm(InstanceNormalization):
+        def call(self, inputs):
+            axes, epsilon = self._axes, self.epsilon
+
+            @ops.custom_gradient
+            def norm(x):
+                mean, variance = ops.moments(x, axes=axes, keepdims=True)
+                inv = ops.rsqrt(variance + epsilon)
+                y = x * inv - mean * inv
+
+                def grad(*args, upstream=None):
+                    dy = args[0] if upstream is None else upstream
+                    return inv * (dy - ops.mean(dy, axes, keepdims=True)
+                                  - y * ops.mean(dy * y, axes, keepdims=True))
+                return y, grad
+
+            return ops.cast(norm(ops.cast(inputs, "float32")), self.compute_dtype)
+
+    _EXPERIMENT_CLASSES["norm_grad"] = NormGradInstanceNorm
+    return NormGradInstanceNorm
+
+
+def _batched_streams_class(base):
+    """Streams that share a network run as one batch.
+
+    G_a and G_b decode [z_a; z_b] in one call each (their shared layers once
+    on the pair), and D_domain judges [real; translation] in one call, instead
+    of one call per image. Same losses and FLOPs; larger, fewer kernels.
+    """
+    if "batched_streams" in _EXPERIMENT_CLASSES:
+        return _EXPERIMENT_CLASSES["batched_streams"]
+    from keras import ops
+
+    from unit_tf.models import losses
+
+    class BatchedStreams(base):
+        def call(self, inputs, training=False):
+            if not self.cycle_consistency:
+                raise Skip("batched_streams: needs cycle consistency")
+            x_a, x_b = inputs
+            codes = {"a": self.encode(x_a, "a", training), "b": self.encode(x_b, "b", training)}
+            n = ops.shape(x_a)[0]
+            g_a, g_b = self.decode_both(ops.concatenate([codes["a"]["z"], codes["b"]["z"]]),
+                                        training)
+            images = {"aa": g_a[:n], "ba": g_a[n:], "ab": g_b[:n], "bb": g_b[n:]}
+            codes["ab"] = self.encode(images["ab"], "b", training)
+            codes["ba"] = self.encode(images["ba"], "a", training)
+            images["aba"] = self.decode(codes["ab"]["z"], "a", training)
+            images["bab"] = self.decode(codes["ba"]["z"], "b", training)
+            return images, codes
+
+        def discriminator_losses(self, x_a, x_b, images, labels_a=None, training=True):
+            p = self.preset
+            if len(self.trackers) and any(k.startswith("d_") and k not in ("d_gan", "d_loss")
+                                          for k in self.trackers):
+                raise Skip("batched_streams: plain GAN terms only")
+            if p.reconstructions_as_fakes:
+                raise Skip("batched_streams: translations as the only fakes")
+            total = 0.0
+            for domain, x, key in (("a", x_a, "ba"), ("b", x_b, "ab")):
+                n = ops.shape(x)[0]
+                both = ops.concatenate([x, ops.stop_gradient(images[key])])
+                for logits, _ in self.discriminate(both, domain, training):
+                    total += losses.gan_discriminator(logits[:n], logits[n:], p.gan_loss)
+            return {"d_gan": total}
+
+    _EXPERIMENT_CLASSES["batched_streams"] = BatchedStreams
+    return BatchedStreams
 
 
 def _fused_adam_class():
@@ -1088,14 +1177,18 @@ def main(argv):
         tf.config.threading.set_intra_op_parallelism_threads(FLAGS.intra_op_threads)
     if FLAGS.inter_op_threads:
         tf.config.threading.set_inter_op_parallelism_threads(FLAGS.inter_op_threads)
+    from unit_tf import hardware
+
+    allocator = hardware.tune_allocator()  # as tools/train.py; UNIT_TF_ALLOCATOR=system: not
     s = settings()
     result = RESULT
-    result.update(meta=metadata(), settings=s)
+    result.update(meta=dict(metadata(), allocator=allocator), settings=s)
     meta = result["meta"]
     print(f"CPU: {meta['cpu']} ({meta['cpu_vendor']}, family {meta['cpu_family']}), "
           f"{meta['cpu_count']} cores; {' '.join(meta['simd_flags'])}\n"
           f"Theoretical float32 peak: {meta['theoretical_peak']['fp32_gflops']} GFLOP/s "
-          f"= {meta['theoretical_peak']['rule']}; auto precision: {meta['auto_precision']}")
+          f"= {meta['theoretical_peak']['rule']}; auto precision: {meta['auto_precision']}\n"
+          f"Allocator: {allocator}")
     write_json(FLAGS.out, result)
     peak = {}
     if "peak" in FLAGS.only or {"train", "pipeline", "reuse"} & set(FLAGS.only):

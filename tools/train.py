@@ -155,8 +155,10 @@ def main(argv):
         precision, why = hardware.choose_precision(
             cpu.flags, has_gpu=bool(tf.config.list_physical_devices("GPU")))
     print(f"Precision {precision}: {why}. CPU: {hardware.describe(cpu)}")
+    allocator = hardware.tune_allocator()
+    print(f"Allocator: {allocator}")
     precision_record = {"precision": precision, "precision_reason": why,
-                        "cpu": hardware.describe(cpu)}
+                        "cpu": hardware.describe(cpu), "allocator": allocator}
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(FLAGS.seed)
 

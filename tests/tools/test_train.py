@@ -116,6 +116,8 @@ def test_recipe_flags_and_auto_precision_on_an_avx2_cpu(tmp_path):
     assert config["precision"] == "float32"
     assert "no native bfloat16" in config["precision_reason"]
     assert config["cpu"].startswith("AMD EPYC (AVX2)")
+    # The allocator setting is printed and recorded too (a dict where it was applied).
+    assert f"Allocator: {config['allocator']}" in proc.stdout
 
 
 def test_source_only_on_mnist_m_with_the_authors_recipe_then_evaluate(tmp_path, capsys,
