@@ -381,8 +381,7 @@ def _batched_streams_class(base):
 
         def discriminator_losses(self, x_a, x_b, images, labels_a=None, training=True):
             p = self.preset
-            if len(self.trackers) and any(k.startswith("d_") and k not in ("d_gan", "d_loss")
-                                          for k in self.trackers):
+            if any(k.startswith("d_") and k not in ("d_gan", "d_loss") for k in self.trackers):
                 raise Skip("batched_streams: plain GAN terms only")
             if p.reconstructions_as_fakes:
                 raise Skip("batched_streams: translations as the only fakes")
