@@ -197,10 +197,12 @@ def test_signals_stop_with_a_checkpoint_and_the_rerun_resumes_from_it(tmp_path):
         assert (checkpoints / "latest").read_text() == f"ckpt-{step:08d}"
         stops.append((before, step, path))
     (first, step_1, path_1), (rerun, step_2, _) = stops
-    # The first line names the precision and why (unit_tf.hardware), then where it starts.
+    # The first lines name the precision and why, and the allocator (unit_tf.hardware),
+    # then where it starts.
     assert first[0].startswith("Precision ") and rerun[0].startswith("Precision ")
-    assert first[1].startswith(f"No checkpoint in {checkpoints}, starting at step 0.")
-    assert rerun[1].startswith(f"Resumed from step {step_1} ({path_1}).")
+    assert first[1].startswith("Allocator: ") and rerun[1].startswith("Allocator: ")
+    assert first[2].startswith(f"No checkpoint in {checkpoints}, starting at step 0.")
+    assert rerun[2].startswith(f"Resumed from step {step_1} ({path_1}).")
     assert step_2 > step_1
     assert sorted(os.listdir(checkpoints)) == [f"ckpt-{step_1:08d}", f"ckpt-{step_2:08d}",
                                                "latest"]
