@@ -357,8 +357,8 @@ def _batched_streams_class(base):
     on the pair), and D_domain judges [real; translation] in one call, instead
     of one call per image. Same losses and FLOPs; larger, fewer kernels.
     """
-    if "batched_streams" in _EXPERIMENT_CLASSES:
-        return _EXPERIMENT_CLASSES["batched_streams"]
+    if ("batched_streams", base) in _EXPERIMENT_CLASSES:
+        return _EXPERIMENT_CLASSES["batched_streams", base]
     from keras import ops
 
     from unit_tf.models import losses
@@ -393,7 +393,7 @@ def _batched_streams_class(base):
                     total += losses.gan_discriminator(logits[:n], logits[n:], p.gan_loss)
             return {"d_gan": total}
 
-    _EXPERIMENT_CLASSES["batched_streams"] = BatchedStreams
+    _EXPERIMENT_CLASSES["batched_streams", base] = BatchedStreams
     return BatchedStreams
 
 
