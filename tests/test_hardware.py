@@ -62,12 +62,7 @@ def test_theoretical_peak_is_cores_times_clock_times_fma_width(tmp_path):
     assert hardware.theoretical_peak(zen5)["bf16_gflops"] == 512.0
 
 
-def _glibc():
-    import platform
-    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
-
-
-@pytest.mark.skipif(not _glibc(), reason="mallopt is glibc's")
+@pytest.mark.skipif(not hardware.is_glibc(), reason="mallopt is glibc's")
 def test_tune_allocator_applies_the_glibc_settings():
     applied = hardware.tune_allocator(environ={})
     assert applied == {name: value for name, (_, value) in hardware.ALLOCATOR_SETTINGS.items()}

@@ -165,6 +165,13 @@ ALLOCATOR_SETTINGS = {
 _GLIBC_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 
+def is_glibc():
+    """True on Linux with glibc, the only C library whose `mallopt` is set here."""
+    import platform
+
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
 def tune_allocator(environ=None):
     """Keeps freed tensor memory in the process instead of returning it to the OS.
 
@@ -192,7 +199,7 @@ def tune_allocator(environ=None):
     import ctypes
     import platform
 
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not is_glibc():
         return f"system allocator ({platform.system()}, not glibc)"
     libc = ctypes.CDLL(None)
     if not hasattr(libc, "mallopt"):
