@@ -52,6 +52,11 @@ flags.DEFINE_float("class_balance_weight", None, "Adaptation presets: weight of 
                    "balance of D_a's reading of target images translated into the source "
                    "domain (x_ba), for E/G: KL of the batch's mean class distribution from "
                    "uniform (0: the paper's method).")
+flags.DEFINE_integer("style_dim", None, "Not part of UNIT: a style vector of this length for "
+                     "domain B, read by G_b besides the shared code (0: none, the paper).",
+                     lower_bound=0)
+flags.DEFINE_float("style_reconstruction_weight", None, "With --style_dim: weight of the style "
+                   "a translation x_ab was drawn with, read back from it (L1).")
 flags.DEFINE_float("pseudo_label_threshold", None, "Softmax peak of D_a on x_ba from which a "
                    "target image's pseudo-label is kept (preset default 0.9).")
 flags.DEFINE_bool("reconstructions_as_fakes", None, "D also judges reconstructions as fakes.")
@@ -74,7 +79,7 @@ PRESET_FIELDS = ("width", "shared_encoder", "shared_generator", "shared_discrimi
                  "channels_a", "channels_b", "gan_loss", "discriminator_scales",
                  "initialization", "reconstructions_as_fakes", "feature_matching_form",
                  "loss_reduction", "learning_rate", "weight_decay", "pseudo_label_threshold",
-                 "translate_scale")
+                 "translate_scale", "style_dim")
 # Flag -> the preset's loss_weights key.
 LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl_cycle",
            "lambda4": "cycle", "feature_matching_weight": "feature_matching",
@@ -82,7 +87,8 @@ LAMBDAS = {"lambda0": "gan", "lambda1": "kl", "lambda2": "recon", "lambda3": "kl
            "translated_classification_weight": "translated_classification",
            "cycle_classification_weight": "cycle_classification",
            "pseudo_label_weight": "target_pseudo_label",
-           "class_balance_weight": "target_class_balance"}
+           "class_balance_weight": "target_class_balance",
+           "style_reconstruction_weight": "style_reconstruction"}
 
 
 def preset_overrides():

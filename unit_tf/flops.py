@@ -12,7 +12,9 @@ Counted from layer shapes, not measured. What is counted:
 * Forward passes: every network call `UNIT.train_step_losses` makes.
   - E/G pass (`UNIT.call`): E_a(x_a), E_b(x_b); `decode_both` of z_a and
     z_b, where the shared leading generator layers run once per code; with
-    cycle consistency E_b(x_ab), E_a(x_ba), G_a(z_ab), G_b(z_ba).
+    cycle consistency E_b(x_ab), E_a(x_ba), G_a(z_ab), G_b(z_ba); with a
+    style code (style_dim) S_b(x_b), S_b(x_ab) for the style reconstruction
+    term, and the style modulations' dense layers once per decoding by G_b.
   - D step: D_a(x_a), D_b(x_b), D_a(x_ba), D_b(x_ab) at every scale; with a
     class head and labels, the head on D_a(x_a)'s features (no second D pass);
     with feature matching, D on the four decodings aa, ab, ba, bb.
@@ -190,6 +192,17 @@ def decode_both_flops(model, z_shape):
     return (shared + layers_flops(g.private_a, h)[0] + layers_flops(g.private_b, h)[0])
 
 
+def style_flops(model, input_shape):
+    """FLOPs of domain B's style encoder S_b on images of `input_shape`."""
+    s = model.style_encoder
+    return layers_flops([*s.convs, s.pool, s.out], input_shape)[0]
+
+
+def _film_flops(model, batch):
+    return sum(layer_flops(m.film, (batch, model.preset.style_dim))[0]
+               for m in model.generator.style_modulations_b)
+
+
 def discriminate_flops(model, domain, input_shape):
     """(FLOPs, features shape of scale 0) of `UNIT.discriminate` (every scale)."""
     total, shape, first_features = 0, tuple(input_shape), None
@@ -210,6 +223,10 @@ def eg_pass_flops(model, image_size=None, batch_size=None):
     enc_a, z_a = encode_flops(model, "a", x_a)
     enc_b, z_b = encode_flops(model, "b", x_b)
     total = enc_a + enc_b + decode_both_flops(model, z_a) + decode_both_flops(model, z_b)
+    if model.style_encoder is not None:
+        reads = 2 if "style_recon" in model.trackers else 1      # x_b (and x_ab)
+        decodings = 3 if model.cycle_consistency else 2          # bb, ab (and bab)
+        total += reads * style_flops(model, x_b) + decodings * _film_flops(model, batch)
     if model.cycle_consistency:
         # E_b(x_ab), E_a(x_ba), G_a(z_ab), G_b(z_ba); translations have the
         # target domain's channels and the source's size.
@@ -314,4 +331,5 @@ def translation_flops(model, image_size=None, batch_size=1, direction="a2b"):
     source, target = ("a", "b") if direction == "a2b" else ("b", "a")
     channels = p.channels_a if source == "a" else p.channels_b
     enc, z = encode_flops(model, source, (batch, h, w, channels))
-    return enc + decode_flops(model, target, z)[0]
+    film = _film_flops(model, batch) if target == "b" and model.style_encoder else 0
+    return enc + decode_flops(model, target, z)[0] + film

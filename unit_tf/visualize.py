@@ -27,10 +27,14 @@ def sample_grid(model, x_a, x_b):
     """One column per sample; rows x_a, G_a(z_a), A->B, A->B->A, then the same for B.
 
     Uses the deterministic code (z = mu), so grids of one checkpoint are
-    reproducible.
+    reproducible. With a style code (style_dim), A->B is drawn in the zero
+    style and, in the row after it, in the style of the same column's x_b.
     """
     images, _ = model((x_a, x_b), training=False)
     order = [("a", x_a), ("aa", images["aa"]), ("ab", images["ab"])]
+    if getattr(model, "style_encoder", None) is not None:
+        order.append(("ab in x_b's style",
+                      model.translate_a2b(x_a, style=model.encode_style(x_b[:len(x_a)]))))
     order += [("aba", images["aba"])] if "aba" in images else []
     order += [("b", x_b), ("bb", images["bb"]), ("ba", images["ba"])]
     order += [("bab", images["bab"])] if "bab" in images else []

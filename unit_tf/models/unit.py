@@ -4,7 +4,8 @@ from keras import ops
 from keras.src.saving import serialization_lib
 
 from unit_tf.models import losses, optimizers
-from unit_tf.networks import CoupledNetwork, get_preset, initialization, resolve_specs
+from unit_tf.networks import (CoupledNetwork, StyleEncoder, get_preset, initialization,
+                              resolve_specs, style_encoder_specs)
 
 _DOMAINS = ("a", "b")
 # The fakes each discriminator judges: the translation into its domain, then
@@ -75,7 +76,15 @@ class UNIT(keras.Model):
             name="encoder", **common)
         self.generator = CoupledNetwork(
             resolve_specs(p.generator, p), p.shared_generator, "start",
-            out_channels=(p.channels_a, p.channels_b), name="generator", **common)
+            out_channels=(p.channels_a, p.channels_b), style_dim=p.style_dim,
+            name="generator", **common)
+        # Not part of UNIT: domain B's style code (preset field style_dim).
+        self.style_encoder = None
+        if p.style_dim:
+            self.style_encoder = StyleEncoder(
+                style_encoder_specs(resolve_specs(p.encoder, p)), p.style_dim,
+                leaky_slope=p.leaky_slope, name="style_encoder_b")
+            self.style_seed = keras.random.SeedGenerator(seed, name="style_seed")
         self.discriminators = []
         self.class_head_a = self.class_head_b = None
         if discriminators:
@@ -128,6 +137,8 @@ class UNIT(keras.Model):
                 names.append("g_class_ba_balance")
         if self.cycle_consistency:
             names += ["kl_cycle", "cycle"]
+        if self.loss_weights["style_reconstruction"]:
+            names.append("style_recon")
         return names
 
     def get_config(self):
@@ -146,6 +157,8 @@ class UNIT(keras.Model):
         for domain, channels in zip(_DOMAINS, (p.channels_a, p.channels_b)):
             x = ops.zeros((1, size, size, channels))
             self.decode(self.encode(x, domain)["z"], domain)
+            if domain == "b" and self.style_encoder is not None:
+                self.encode_style(x)
             if self.use_discriminators:
                 self.discriminate(x, domain)
                 if p.num_classes:
@@ -154,8 +167,9 @@ class UNIT(keras.Model):
 
     @property
     def generator_variables(self):
-        """Trainable variables of E_a, E_b, G_a, G_b (shared ones once)."""
-        return self.encoder.trainable_variables + self.generator.trainable_variables
+        """Trainable variables of E_a, E_b, G_a, G_b (shared ones once), and S_b."""
+        style = self.style_encoder.trainable_variables if self.style_encoder else []
+        return self.encoder.trainable_variables + self.generator.trainable_variables + style
 
     @property
     def discriminator_variables(self):
@@ -201,13 +215,33 @@ class UNIT(keras.Model):
         self.check_images(x, domain)
         return self.encoder(x, domain=domain, training=training)
 
-    def decode(self, z, domain, training=False):
-        """G_domain(z), as float32 images in [-1, 1]."""
-        return ops.cast(self.generator(z, domain=domain, training=training), "float32")
+    def encode_style(self, x, training=False):
+        """Domain B's style code S_b(x): [batch, style_dim] (presets with style_dim)."""
+        if self.style_encoder is None:
+            raise ValueError(f"preset {self.preset.name!r} has no style code (style_dim=0).")
+        self.check_images(x, "b")
+        return self.style_encoder(x, training=training)
 
-    def decode_both(self, z, training=False):
+    def _style_b(self, z, style):
+        # G_b's style: the one given, else the prior's mean (zero), else none.
+        if style is not None or self.style_encoder is None:
+            return style
+        return ops.zeros((ops.shape(z)[0], self.preset.style_dim))
+
+    def decode(self, z, domain, training=False, style=None):
+        """G_domain(z), as float32 images in [-1, 1]. `style`: G_b's style code
+        (presets with style_dim; None: zero, the prior's mean)."""
+        if domain == "b":
+            style = self._style_b(z, style)
+        elif style is not None:
+            raise ValueError("only G_b takes a style code; got one for domain 'a'.")
+        return ops.cast(self.generator(z, domain=domain, training=training, style=style),
+                        "float32")
+
+    def decode_both(self, z, training=False, style_b=None):
         """(G_a(z), G_b(z)) with the shared generator layers run once."""
-        a, b = self.generator.call_both(z, training=training)
+        a, b = self.generator.call_both(z, training=training,
+                                        style_b=self._style_b(z, style_b))
         return ops.cast(a, "float32"), ops.cast(b, "float32")
 
     def discriminate(self, x, domain, training=False):
@@ -231,9 +265,14 @@ class UNIT(keras.Model):
         head = self.class_head_a if domain == "a" else self.class_head_b
         return ops.cast(head(ops.reshape(features, (ops.shape(features)[0], -1))), "float32")
 
-    def translate_a2b(self, x):
-        """Deterministic translation A -> B: G_b(mu of E_a(x)). Floats in [-1, 1]."""
-        return self.decode(self.encode(x, "a")["mu"], "b")
+    def translate_a2b(self, x, style=None):
+        """Deterministic translation A -> B: G_b(mu of E_a(x)). Floats in [-1, 1].
+
+        With a style code (presets with style_dim), `style` [batch, style_dim]
+        picks the look in domain B, e.g. `encode_style` of a B image or a draw
+        from N(0, I); None gives zero, the prior's mean.
+        """
+        return self.decode(self.encode(x, "a")["mu"], "b", style=style)
 
     def translate_b2a(self, x):
         """Deterministic translation B -> A: G_a(mu of E_b(x)). Floats in [-1, 1]."""
@@ -244,18 +283,29 @@ class UNIT(keras.Model):
 
         Returns (images, codes): images "aa", "bb" (reconstruction), "ab",
         "ba" (translation) and, with cycle consistency, "aba", "bab"; codes
-        are the latent dicts of "a", "b" (and "ab", "ba").
+        are the latent dicts of "a", "b" (and "ab", "ba"). With a style code
+        (style_dim), codes["style"] holds "b", S_b(x_b), which G_b reads for
+        x_bb and x_bab, and "prior", what it reads for x_ab: a draw from
+        N(0, I) in training, zero (the mean) otherwise.
         """
         x_a, x_b = inputs
         codes = {"a": self.encode(x_a, "a", training), "b": self.encode(x_b, "b", training)}
+        style = {"b": None, "prior": None}
+        if self.style_encoder is not None:
+            shape = (ops.shape(x_a)[0], self.preset.style_dim)
+            # Drawn in training; at inference the prior's mean, as z = mu.
+            prior = (keras.random.normal(shape, seed=self.style_seed) if training
+                     else ops.zeros(shape))
+            style = {"b": self.encode_style(x_b, training), "prior": prior}
+            codes["style"] = style
         images = {}
-        images["aa"], images["ab"] = self.decode_both(codes["a"]["z"], training)
-        images["ba"], images["bb"] = self.decode_both(codes["b"]["z"], training)
+        images["aa"], images["ab"] = self.decode_both(codes["a"]["z"], training, style["prior"])
+        images["ba"], images["bb"] = self.decode_both(codes["b"]["z"], training, style["b"])
         if self.cycle_consistency:
             codes["ab"] = self.encode(images["ab"], "b", training)
             codes["ba"] = self.encode(images["ba"], "a", training)
             images["aba"] = self.decode(codes["ab"]["z"], "a", training)
-            images["bab"] = self.decode(codes["ba"]["z"], "b", training)
+            images["bab"] = self.decode(codes["ba"]["z"], "b", training, style["b"])
         return images, codes
 
     # ---- the objective --------------------------------------------------------
@@ -344,6 +394,11 @@ class UNIT(keras.Model):
             out["kl_cycle"] = (kl(codes["a"]) + kl(codes["ab"])
                                + kl(codes["b"]) + kl(codes["ba"]))
             out["cycle"] = likelihood(images["aba"], x_a) + likelihood(images["bab"], x_b)
+        if "style_recon" in self.trackers:
+            # The style x_ab was drawn with, read back by S_b (MUNIT's style
+            # reconstruction, L1): G_b must show the style it is given.
+            out["style_recon"] = losses.l1(self.encode_style(images["ab"], training),
+                                           codes["style"]["prior"])
         return out
 
     _WEIGHT_OF = {"d_gan": "gan", "g_gan": "gan", "kl": "kl", "recon": "recon",
@@ -353,7 +408,8 @@ class UNIT(keras.Model):
                   "g_class_ab": "translated_classification",
                   "g_class_aba": "cycle_classification",
                   "d_class_b_pseudo": "target_pseudo_label",
-                  "g_class_ba_balance": "target_class_balance"}
+                  "g_class_ba_balance": "target_class_balance",
+                  "style_recon": "style_reconstruction"}
 
     def weighted_total(self, named_losses):
         """Sum of the named losses weighted by the paper's lambdas."""

@@ -1,6 +1,6 @@
 import keras
 
-from unit_tf.layers import SpatialContext
+from unit_tf.layers import SpatialContext, StyleModulation
 from unit_tf.networks.specs import build_layer, has_weights, scale_spec
 
 
@@ -36,13 +36,18 @@ class CoupledNetwork(keras.layers.Layer):
         out_channels: (channels_a, channels_b) for specs with filters=None.
         spatial_context: append x, y coordinate channels to the input.
         share: False builds two independent copies of the shared part.
-        return_features: `call` also returns the input of the last layer
-            (discriminator features for feature matching and the class head).
+        style_dim: > 0 (generators only) gives branch B a style input:
+            `call(z, "b", style=s)` modulates the input of each of B's
+            private layers by s (`StyleModulation`, one per layer). Not part
+            of UNIT; see BUILD_NOTES "A style code for domain B".
+
+    `call(..., return_features=True)` also returns the input of the last
+    layer (discriminator features for feature matching and the class head).
     """
 
     def __init__(self, specs, n_shared, shared_at, out_channels=(3, 3),
                  spatial_context=False, share=True, leaky_slope=0.2,
-                 latent_form="reduced", seed=None, **kwargs):
+                 latent_form="reduced", seed=None, style_dim=0, **kwargs):
         super().__init__(**kwargs)
         self.specs = [dict(s) for s in specs]
         self.n_shared = n_shared
@@ -53,6 +58,10 @@ class CoupledNetwork(keras.layers.Layer):
         self.leaky_slope = leaky_slope
         self.latent_form = latent_form
         self.seed = seed
+        self.style_dim = style_dim
+        if style_dim and shared_at != "start":
+            raise ValueError("a style input modulates a generator (shared_at='start'), "
+                             f"got shared_at={shared_at!r}.")
 
         cut = split_point(self.specs, n_shared, shared_at)
         if shared_at == "end":
@@ -84,6 +93,12 @@ class CoupledNetwork(keras.layers.Layer):
             self.unshared_a = make(shared_specs, first_shared, "unshared_layer", "_a", "a")
             self.unshared_b = make(shared_specs, first_shared, "unshared_layer", "_b", "b")
         self.context = SpatialContext(name="spatial_context") if spatial_context else None
+        # One modulation per private layer of branch B: an instance norm
+        # after a modulated layer removes the shift and keeps only what the
+        # scale does through the next convolution's channel mixing, so the
+        # style is given to every layer, the unnormalised output one included.
+        self.style_modulations_b = [StyleModulation(name=f"style_modulation{i}_b")
+                                    for i in range(len(self.private_b) if style_dim else 0)]
 
     def build(self, input_shape):
         # Sub-layers build on first call; UNIT.build() runs every branch once.
@@ -103,28 +118,42 @@ class CoupledNetwork(keras.layers.Layer):
         shared = self.shared_part(domain)
         return private + shared if self.shared_at == "end" else shared + private
 
-    def call(self, x, domain="a", training=None, return_features=False):
+    def call(self, x, domain="a", training=None, return_features=False, style=None):
         if self.context is not None:
             x = self.context(x)
-        return run_layers(self.branch(domain), x, training, return_features)
+        if style is None:
+            return run_layers(self.branch(domain), x, training, return_features)
+        if domain != "b" or not self.style_dim:
+            raise ValueError(f"{self.name}: only branch B of a network built with style_dim "
+                             f"takes a style (domain {domain!r}, style_dim {self.style_dim}).")
+        h = run_layers(self.shared_part("b"), x, training)
+        return self._styled_private_b(h, style, training)
 
-    def call_both(self, x, training=None):
+    def _styled_private_b(self, h, style, training):
+        for modulation, layer in zip(self.style_modulations_b, self.private_b):
+            h = layer(modulation(h, style), training=training)
+        return h
+
+    def call_both(self, x, training=None, style_b=None):
         """Both branches on the same input, running shared leading layers once.
 
         Used by the generators: G_a(z) and G_b(z) share their first layers,
         so the shared part is computed once for the two translations.
+        `style_b` is branch B's style (networks built with `style_dim`).
         """
         if self.shared_at != "start" or not self.share or self.context is not None:
-            return self.call(x, "a", training), self.call(x, "b", training)
+            return self.call(x, "a", training), self.call(x, "b", training, style=style_b)
         h = run_layers(self.shared, x, training)
-        return run_layers(self.private_a, h, training), run_layers(self.private_b, h, training)
+        b = (run_layers(self.private_b, h, training) if style_b is None
+             else self._styled_private_b(h, style_b, training))
+        return run_layers(self.private_a, h, training), b
 
     def get_config(self):
         return {**super().get_config(), "specs": self.specs, "n_shared": self.n_shared,
                 "shared_at": self.shared_at, "out_channels": self.out_channels,
                 "spatial_context": self.spatial_context, "share": self.share,
                 "leaky_slope": self.leaky_slope, "latent_form": self.latent_form,
-                "seed": self.seed}
+                "seed": self.seed, "style_dim": self.style_dim}
 
 
 def _is_image_output(spec):

@@ -22,14 +22,16 @@ FEATURE_MATCHING_FORMS = ("l1_mean", "l2_sum")
 NIPS_LOSS_WEIGHTS = dict(gan=10.0, kl=0.1, recon=100.0, kl_cycle=0.1, cycle=100.0,
                          feature_matching=0.0, classification=0.0,
                          translated_classification=0.0, cycle_classification=0.0,
-                         target_pseudo_label=0.0, target_class_balance=0.0)
+                         target_pseudo_label=0.0, target_class_balance=0.0,
+                         style_reconstruction=0.0)
 # Loss weights of terms that read a class head (adaptation presets only).
 CLASS_TERMS = ("classification", "translated_classification", "cycle_classification",
                "target_pseudo_label", "target_class_balance")
 # Terms added after the first release; a saved config without them has them off.
 LATER_LOSS_TERMS = {name: NIPS_LOSS_WEIGHTS[name]
                     for name in ("translated_classification", "cycle_classification",
-                                 "target_pseudo_label", "target_class_balance")}
+                                 "target_pseudo_label", "target_class_balance",
+                                 "style_reconstruction")}
 # arXiv v1 App. C (domain adaptation): feature matching 1e-4, classification 10.
 ADAPTATION_LOSS_WEIGHTS = dict(NIPS_LOSS_WEIGHTS, feature_matching=1e-4,
                                classification=10.0)
@@ -53,7 +55,7 @@ AUTHORS_ADAPTATION_LOSS_WEIGHTS = dict(
     feature_matching=1e-4,
     classification=10.0,       # cls_w, on a batch-mean cross-entropy as ours
     translated_classification=0.0, cycle_classification=0.0, target_pseudo_label=0.0,
-    target_class_balance=0.0)
+    target_class_balance=0.0, style_reconstruction=0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +104,12 @@ class Preset:
     # (the training pipeline's resize), translate, and resize the output back
     # to the input's size. Training itself does not read it.
     translate_scale: float = 1.0
+    # Not part of UNIT: a style vector of this length for domain B (0: none,
+    # the paper). G_b reads it besides the shared code: a style encoder's
+    # reading of x_b for reconstructions, a draw from N(0, I) for
+    # translations (loss weight style_reconstruction: the style read back
+    # from x_ab). See BUILD_NOTES "A style code for domain B".
+    style_dim: int = 0
 
     @property
     def resolved_width(self):
@@ -163,6 +171,11 @@ class Preset:
         if self.fixed_size and self.translate_scale != 1:
             fail(f"translate_scale must be 1 for a fixed-size preset (it takes only "
                  f"{self.image_size}x{self.image_size} images), got {self.translate_scale!r}.")
+        if not isinstance(self.style_dim, int) or self.style_dim < 0:
+            fail(f"style_dim must be a non-negative integer, got {self.style_dim!r}.")
+        if self.loss_weights.get("style_reconstruction") and not self.style_dim:
+            fail("the style reconstruction term reads domain B's style code, which it has "
+                 "not: set style_dim (e.g. 8), or set style_reconstruction to 0.")
         if not self.weight_decay >= 0:
             fail(f"weight_decay must be at least 0, got {self.weight_decay!r}.")
         if self.num_classes and self.discriminator_scales != 1:
