@@ -144,17 +144,15 @@ def test_fit_with_a_style_code_on_real_digits_lowers_reconstruction():
     ds = tf.data.Dataset.from_tensor_slices((xa, xb)).batch(16)
     model = UNIT("tiny", overrides=STYLED, seed=0)
     model.compile(g_optimizer=keras.optimizers.Adam(2e-3, 0.5, 0.999))
-    before = model.evaluate(ds, verbose=0, return_dict=True)["recon"]
     history = model.fit(ds, epochs=3, verbose=0).history
-    after = model.evaluate(ds, verbose=0, return_dict=True)["recon"]
     assert all(np.isfinite(v).all() for v in history.values())
-    assert after < 0.7 * before, (before, after)
+    assert history["recon"][-1] < 0.7 * history["recon"][0], history["recon"]
 
 
 def test_keras_roundtrip_keeps_the_style_parts(tmp_path):
     model = UNIT("tiny", overrides=STYLED, seed=1)
     model.compile()
-    model.fit(tf.data.Dataset.from_tensor_slices((XA, XB)).batch(1), epochs=1, verbose=0)
+    model.train_step((XA, XB))          # trained weights, not the zero-start ones
     path = str(tmp_path / "m.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
