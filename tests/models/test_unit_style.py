@@ -62,7 +62,8 @@ def test_style_picks_the_look_of_a_translation():
     assert np.abs(numpy_of(model.translate_a2b(XA, style=ones))
                   - numpy_of(model.translate_a2b(XA))).max() > 1e-3
     # G_a has no style input, and B -> A does not read one.
-    with pytest.raises(ValueError, match="only G_b takes a style"):
+    with pytest.raises(ValueError, match="only branch B of a network built with style_dim "
+                                         "takes a style"):
         model.decode(model.encode(XB, "b")["mu"], "a", style=ones)
 
 

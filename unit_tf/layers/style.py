@@ -28,8 +28,6 @@ class StyleModulation(keras.layers.Layer):
         self.built = True
 
     def call(self, h, style):
-        if not self.film.built:
-            self.film.build((None, int(style.shape[-1])))
         params = ops.cast(self.film(ops.cast(style, self.compute_dtype)), h.dtype)
         gamma, beta = params[:, None, None, :self.channels], params[:, None, None, self.channels:]
         return h * (1 + gamma) + beta

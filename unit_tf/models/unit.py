@@ -233,8 +233,6 @@ class UNIT(keras.Model):
         (presets with style_dim; None: zero, the prior's mean)."""
         if domain == "b":
             style = self._style_b(z, style)
-        elif style is not None:
-            raise ValueError("only G_b takes a style code; got one for domain 'a'.")
         return ops.cast(self.generator(z, domain=domain, training=training, style=style),
                         "float32")
 
