@@ -30,7 +30,7 @@ import os
 import numpy as np
 
 from unit_tf.importers.torch_checkpoint import read_state_dict
-from unit_tf.networks.presets import UNIT_V02_GEN, get_preset, unit_v02_networks
+from unit_tf.networks.presets import get_preset, unit_v02_networks
 
 GENERATOR_CLASSES = ("COCOResGen2",)
 REQUIRED_KEYS = ("ch", "input_dim_a", "input_dim_b", "n_enc_front_blk", "n_enc_res_blk",
