@@ -32,7 +32,7 @@ def sample_grid(model, x_a, x_b):
     """
     images, _ = model((x_a, x_b), training=False)
     order = [("a", x_a), ("aa", images["aa"]), ("ab", images["ab"])]
-    if getattr(model, "style_encoder", None) is not None:
+    if model.style_encoder is not None:
         order.append(("ab in x_b's style",
                       model.translate_a2b(x_a, style=model.encode_style(x_b[:len(x_a)]))))
     order += [("aba", images["aba"])] if "aba" in images else []

@@ -126,10 +126,12 @@ class CoupledNetwork(keras.layers.Layer):
         if domain != "b" or not self.style_dim:
             raise ValueError(f"{self.name}: only branch B of a network built with style_dim "
                              f"takes a style (domain {domain!r}, style_dim {self.style_dim}).")
-        h = run_layers(self.shared_part("b"), x, training)
-        return self._styled_private_b(h, style, training)
+        return self._private_b(run_layers(self.shared_part("b"), x, training), style, training)
 
-    def _styled_private_b(self, h, style, training):
+    def _private_b(self, h, style, training):
+        # Branch B's private layers, each input modulated by the style if one is given.
+        if style is None:
+            return run_layers(self.private_b, h, training)
         for modulation, layer in zip(self.style_modulations_b, self.private_b):
             h = layer(modulation(h, style), training=training)
         return h
@@ -144,9 +146,7 @@ class CoupledNetwork(keras.layers.Layer):
         if self.shared_at != "start" or not self.share or self.context is not None:
             return self.call(x, "a", training), self.call(x, "b", training, style=style_b)
         h = run_layers(self.shared, x, training)
-        b = (run_layers(self.private_b, h, training) if style_b is None
-             else self._styled_private_b(h, style_b, training))
-        return run_layers(self.private_a, h, training), b
+        return run_layers(self.private_a, h, training), self._private_b(h, style_b, training)
 
     def get_config(self):
         return {**super().get_config(), "specs": self.specs, "n_shared": self.n_shared,
